@@ -1,0 +1,1 @@
+"""Command-line layer: thin wrappers over the pipeline, storage and recognition."""
