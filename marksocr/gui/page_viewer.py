@@ -1,0 +1,196 @@
+"""The page viewer: the registered sheet, zoomable and pannable, with every field's box.
+
+Boxes are coloured by confidence (green: confident, orange: doubtful, red: very
+doubtful, blue: checked by the operator) and doubtful digits get a red fill so
+they stand out. Wheel zooms, dragging pans, ``0`` fits the page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen, QPixmap, QWheelEvent
+from PySide6.QtWidgets import (
+    QGraphicsItem, QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem,
+    QGraphicsView, QWidget,
+)
+
+from marksocr.storage.records import FieldRecord
+
+log = logging.getLogger(__name__)
+
+CONFIDENT = QColor("#2e7d32")
+DOUBTFUL = QColor("#ef6c00")
+VERY_DOUBTFUL = QColor("#c62828")
+CHECKED = QColor("#1565c0")
+
+
+def field_colour(field: FieldRecord, threshold: float) -> QColor:
+    """The colour of a field's box: checked, confident, doubtful or very doubtful."""
+    if field.is_checked:
+        return CHECKED
+    if not field.is_doubtful(threshold):
+        return CONFIDENT
+    return VERY_DOUBTFUL if field.confidence < threshold / 2 or field.reasons else DOUBTFUL
+
+
+class PageViewer(QGraphicsView):
+    """Shows one sheet with its field boxes; emits ``field_clicked(name)``."""
+
+    field_clicked = Signal(str)
+
+    ZOOM_STEP = 1.25
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("pageViewer")
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setBackgroundBrush(QColor("#5f6368"))
+        self._page: QGraphicsPixmapItem | None = None
+        self._boxes: dict[str, QGraphicsRectItem] = {}
+        self._selected: str | None = None
+        self._placeholder("Open sheet photos (Ctrl+O) to start.")
+
+    # ------------------------------------------------------------------ content
+
+    def _placeholder(self, text: str) -> None:
+        scene = self.scene()
+        scene.clear()
+        self._page, self._boxes = None, {}
+        item = scene.addSimpleText(text)
+        item.setBrush(QColor("white"))
+        font = item.font()
+        font.setPointSize(14)
+        item.setFont(font)
+        self.setSceneRect(item.boundingRect().adjusted(-40, -40, 40, 40))
+
+    def clear_page(self, message: str = "No sheet selected.") -> None:
+        self._placeholder(message)
+
+    def show_page(self, image: QImage | None, fields: Sequence[FieldRecord], threshold: float) -> None:
+        """Show ``image`` (the registered page) with ``fields`` drawn on it."""
+        scene = self.scene()
+        scene.clear()
+        self._boxes = {}
+        if image is None or image.isNull():
+            self._placeholder("The page image is not available.")
+            return
+        self._page = scene.addPixmap(QPixmap.fromImage(image))
+        self._page.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.setSceneRect(QRectF(image.rect()))
+        pen_w = max(2.0, image.width() / 600)
+        for field in fields:
+            if field.box is not None:
+                self._boxes[field.name] = self._add_field(field, threshold, pen_w)
+        self.fit()
+        if self._selected in self._boxes:
+            self.select_field(self._selected)
+
+    def _add_field(self, field: FieldRecord, threshold: float, pen_w: float) -> QGraphicsRectItem:
+        x, y, w, h = field.box  # type: ignore[misc]
+        colour = field_colour(field, threshold)
+        box = QGraphicsRectItem(QRectF(x, y, w, h))
+        box.setPen(QPen(colour, pen_w))
+        box.setData(0, field.name)
+        box.setToolTip(self._tooltip(field))
+        box.setZValue(1)
+        self.scene().addItem(box)
+        label = QGraphicsSimpleTextItem(f"{field.name}: {field.value or '∅'}", box)
+        font = QFont(label.font())
+        font.setPixelSize(max(12, int(h * 0.35)))
+        font.setBold(True)
+        label.setFont(font)
+        label.setBrush(colour)
+        label.setPos(x, y - label.boundingRect().height() - 2)
+        if not field.is_checked:
+            self._mark_doubtful_digits(field, box, threshold, pen_w)
+        return box
+
+    @staticmethod
+    def _mark_doubtful_digits(field: FieldRecord, box: QGraphicsRectItem, threshold: float, pen_w: float) -> None:
+        fx, fy = field.box[0], field.box[1]  # type: ignore[index]
+        for digit in field.digits:
+            if digit.confidence >= threshold:
+                continue
+            dx, dy, dw, dh = digit.box
+            mark = QGraphicsRectItem(QRectF(fx + dx, fy + dy, dw, dh), box)
+            mark.setPen(QPen(VERY_DOUBTFUL, pen_w * 0.75))
+            mark.setBrush(QBrush(QColor(198, 40, 40, 70)))
+
+    @staticmethod
+    def _tooltip(field: FieldRecord) -> str:
+        lines = [f"{field.name} ({field.kind}): {field.value or 'empty'}", f"confidence {field.confidence:.0%}"]
+        if field.is_checked:
+            lines.append("checked by the operator")
+        lines.extend(field.reasons)
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ selection
+
+    def select_field(self, name: str | None) -> None:
+        """Highlight one field's box and bring it into view."""
+        self._selected = name
+        for field_name, box in self._boxes.items():
+            pen = box.pen()
+            pen.setStyle(Qt.PenStyle.DashLine if field_name == name else Qt.PenStyle.SolidLine)
+            box.setPen(pen)
+            box.setBrush(QBrush(QColor(255, 235, 59, 60)) if field_name == name else QBrush())
+        if name in self._boxes:
+            self.ensureVisible(self._boxes[name], 40, 40)
+
+    def selected_field(self) -> str | None:
+        return self._selected
+
+    def field_names(self) -> list[str]:
+        return list(self._boxes)
+
+    def field_box_colour(self, name: str) -> QColor:
+        return self._boxes[name].pen().color()
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: ANN001
+        for item in self.items(event.position().toPoint()):
+            name = self._owner_name(item)
+            if name:
+                self.field_clicked.emit(name)
+                return
+        super().mouseDoubleClickEvent(event)
+
+    @staticmethod
+    def _owner_name(item: QGraphicsItem) -> str | None:
+        while item is not None:
+            name = item.data(0)
+            if isinstance(name, str):
+                return name
+            item = item.parentItem()
+        return None
+
+    # ------------------------------------------------------------------ zoom
+
+    def zoom_in(self) -> None:
+        self.scale(self.ZOOM_STEP, self.ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.scale(1 / self.ZOOM_STEP, 1 / self.ZOOM_STEP)
+
+    def fit(self) -> None:
+        """Fit the whole page in the view."""
+        self.resetTransform()
+        self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+
+    def zoom_factor(self) -> float:
+        return self.transform().m11()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        delta = event.angleDelta().y()
+        if delta == 0:
+            super().wheelEvent(event)
+            return
+        factor = self.ZOOM_STEP if delta > 0 else 1 / self.ZOOM_STEP
+        if 0.02 < self.zoom_factor() * factor < 20:
+            self.scale(factor, factor)
+        event.accept()
