@@ -1,0 +1,293 @@
+"""Batch scanning: files and folders -> pages -> readings -> one transaction per sheet.
+
+Used by ``marksocr scan`` and by the GUI (from a worker thread: ``progress`` is called
+on that thread, ``cancel`` is polled between pages).
+
+Rerun policy: a page already stored for this template (same sha256) is skipped *before*
+it is read, unless its stored status is ``failed``: failed pages are read again and the
+new reading replaces the failed one (a better photo of the same bytes cannot exist, but
+a fixed template, a newer model or a transient error can make it readable now). Sheets
+an operator touched are never overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Protocol, Union
+
+import numpy as np
+
+from marksocr.domain import GrayImage, SheetReading, SheetStatus, Template
+
+log = logging.getLogger(__name__)
+
+PAGE_IMAGE_MAX_WIDTH = 1240
+"""Registered pages are stored downscaled to this width (about 100 dpi on A4)."""
+
+
+class Cancel(Protocol):
+    def is_set(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """How to scan: passed to the reader and to the database."""
+
+    threshold: Optional[float] = None
+    """Digit confidence below which a field needs review; None: the settings' value."""
+    roll_numbers: Optional[Sequence[str]] = None
+    """Known roll numbers (the roster), to flag unknown ones; None: no check."""
+    subject_codes: Optional[Sequence[str]] = None
+    retry_failed: bool = True
+    """Read pages stored as ``failed`` again (see the module docstring)."""
+    keep_page_images: bool = True
+    """Store the registered page (downscaled PNG) with each sheet, for review."""
+    user: Optional[str] = None
+    """Operator recorded in the audit log; None: the settings' operator."""
+
+
+@dataclass(frozen=True)
+class ScanFailure:
+    source: str
+    page: Optional[int]
+    reason: str
+
+    @property
+    def label(self) -> str:
+        name = Path(self.source).name
+        return f"{name}#{self.page}" if self.page is not None else name
+
+
+@dataclass(frozen=True)
+class ScanProgress:
+    """One event of a scan, reported after each page (and each skipped file)."""
+
+    files_done: int
+    files_total: int
+    label: str
+    """The sheet label (file name, ``#page`` for pages of a PDF)."""
+    status: str
+    """``auto``, ``needs_review``, ``failed`` or ``skipped``."""
+    message: str = ""
+    sheet_id: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class ScanSummary:
+    files: int
+    pages: int
+    """Pages seen (read or skipped)."""
+    saved: int
+    """Sheets written (new, or a failed one replaced)."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """Sheets read in this run per status (``auto``, ``needs_review``, ``failed``)."""
+    skipped: int = 0
+    """Pages already in the database, not read again."""
+    failures: tuple[ScanFailure, ...] = ()
+    sheet_ids: tuple[int, ...] = ()
+    cancelled: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when every input was read (no failure) and the run was not cancelled."""
+        return not self.failures and not self.cancelled
+
+    def lines(self) -> list[str]:
+        parts = [f"{self.counts.get(s, 0)} {s}" for s in ("auto", "needs_review", "failed")]
+        out = [f"{self.files} file(s), {self.pages} page(s): {', '.join(parts)}, {self.skipped} already scanned"
+               f" ({self.seconds:.1f} s)"]
+        if self.cancelled:
+            out.append("cancelled: run the same command again to finish the batch")
+        for f in self.failures:
+            out.append(f"FAILED {f.label}: {f.reason}")
+        return out
+
+
+class LazyClassifier:
+    """Loads the digit classifier the first time a page actually needs reading."""
+
+    def __init__(self, loader: Optional[Callable[[], Any]] = None) -> None:
+        self._loader = loader
+        self._clf: Any = None
+
+    def get(self) -> Any:
+        if self._clf is None:
+            if self._loader is not None:
+                self._clf = self._loader()
+            else:
+                from marksocr.recognition import DigitClassifier
+
+                self._clf = DigitClassifier.load()
+        return self._clf
+
+    @property
+    def loaded(self) -> bool:
+        return self._clf is not None
+
+
+def encode_png(image: GrayImage, max_width: Optional[int] = None) -> bytes:
+    """PNG bytes of a gray image (downscaled to ``max_width`` if wider)."""
+    import cv2
+
+    img = np.asarray(image)
+    if max_width is not None and img.shape[1] > max_width:
+        scale = max_width / img.shape[1]
+        img = cv2.resize(img, (max_width, max(1, round(img.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".png", img)
+    if not ok:
+        raise ValueError("cannot encode PNG")
+    return buf.tobytes()
+
+
+def reading_pngs(reading: SheetReading, keep_page: bool = True) -> tuple[Optional[bytes], dict[str, bytes]]:
+    """``(page_png, {field name: crop png})`` of a reading, for ``Database.save_reading``."""
+    crops = {f.name: encode_png(f.crop) for f in reading.fields if f.crop is not None and f.crop.size}
+    page = None
+    if keep_page and reading.page_image is not None and reading.page_image.size:
+        page = encode_png(reading.page_image, PAGE_IMAGE_MAX_WIDTH)
+    return page, crops
+
+
+def _cancelled(cancel: Union[Cancel, Callable[[], bool], None]) -> bool:
+    if cancel is None:
+        return False
+    if hasattr(cancel, "is_set"):
+        return bool(cancel.is_set())
+    return bool(cancel())  # type: ignore[operator]
+
+
+def _file_sha256(path: Path) -> Optional[str]:
+    try:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+    except OSError:
+        return None
+
+
+def _failed_reading(template: Template, source: str, page: Optional[int], sha256: str, reason: str) -> SheetReading:
+    return SheetReading(source=source, page=page, sha256=sha256, template_name=template.name,
+                        status=SheetStatus.FAILED, reasons=(reason,))
+
+
+def _read(page, template: Template, classifier: Any, options: ScanOptions, read_options: Any) -> SheetReading:
+    from marksocr.pipeline import read_sheet
+
+    clf = classifier.get() if isinstance(classifier, LazyClassifier) else classifier
+    try:
+        return read_sheet(page.image, template, clf, source=page.source, page=page.page,
+                          sha256=page.sha256, options=read_options)
+    except Exception as exc:  # the reader promises not to raise; a bug must not stop the batch
+        log.exception("reading %s failed", page.source)
+        return _failed_reading(template, page.source, page.page, page.sha256,
+                               f"internal error while reading: {type(exc).__name__}: {exc}")
+
+
+def _read_options(options: ScanOptions) -> Any:
+    from marksocr.pipeline import ReadOptions
+
+    threshold = options.threshold
+    if threshold is None:
+        from marksocr.settings import load_settings
+
+        threshold = load_settings().threshold
+    return ReadOptions(threshold=threshold, roll_numbers=options.roll_numbers, subject_codes=options.subject_codes)
+
+
+def scan_paths(
+    paths: Iterable[Union[str, Path]],
+    template: Template,
+    database: Any,
+    classifier: Any,
+    options: Optional[ScanOptions] = None,
+    progress: Optional[Callable[[ScanProgress], None]] = None,
+    cancel: Union[Cancel, Callable[[], bool], None] = None,
+) -> ScanSummary:
+    """Read every page under ``paths`` into ``database`` (a ``marksocr.storage.Database``).
+
+    ``classifier``: a DigitClassifier, or a :class:`LazyClassifier` so nothing is loaded
+    when every page is already stored. Each sheet is saved in its own transaction, so an
+    interrupted run keeps what it saved and a rerun finishes the batch. Unreadable files
+    and pages the reader could not register are stored as ``failed`` (when they have a
+    checksum) and listed in ``failures``; the run goes on. A ``StorageError`` (database
+    locked, full...) stops the run.
+    """
+    from marksocr.imaging.io import iter_pages, find_inputs
+
+    options = options or ScanOptions()
+    started = time.monotonic()
+    files = find_inputs(paths)
+    template_id = database.register_template(template).id
+    read_options = None
+    counts = {s.value: 0 for s in (SheetStatus.AUTO, SheetStatus.NEEDS_REVIEW, SheetStatus.FAILED)}
+    failures: list[ScanFailure] = []
+    sheet_ids: list[int] = []
+    pages = saved = skipped = 0
+    cancelled = False
+
+    def report(done: int, label: str, status: str, message: str = "", sheet_id: Optional[int] = None) -> None:
+        if progress is not None:
+            progress(ScanProgress(done, len(files), label, status, message, sheet_id))
+
+    def already(sha: str) -> bool:
+        status = database.sheet_status(sha, template_id)
+        return status is not None and not (options.retry_failed and status == SheetStatus.FAILED)
+
+    for index, path in enumerate(files):
+        if _cancelled(cancel):
+            cancelled = True
+            break
+        digest = _file_sha256(path) if path.is_file() else None
+        if digest is not None and already(digest):  # single images: skip without decoding
+            pages += 1
+            skipped += 1
+            report(index + 1, path.name, "skipped", "already in the database")
+            continue
+        for page in iter_pages(path):
+            if _cancelled(cancel):
+                cancelled = True
+                break
+            pages += 1
+            label = f"{path.name}#{page.page}" if page.page is not None else path.name
+            if page.sha256 and already(page.sha256):
+                skipped += 1
+                report(index, label, "skipped", "already in the database")
+                continue
+            if page.error is not None or page.image is None:
+                reason = page.error or "no image"
+                reading = _failed_reading(template, page.source, page.page, page.sha256, reason)
+            else:
+                if read_options is None:
+                    read_options = _read_options(options)
+                reading = _read(page, template, classifier, options, read_options)
+            status = SheetStatus(reading.status).value
+            if status == SheetStatus.FAILED.value:
+                failures.append(ScanFailure(page.source, page.page, "; ".join(reading.reasons) or "unreadable"))
+            if not reading.sha256:  # no bytes at all (missing file): nothing to store
+                counts[SheetStatus.FAILED.value] += 1
+                report(index + 1, label, status, failures[-1].reason)
+                continue
+            page_png, crops = reading_pngs(reading, options.keep_page_images)
+            result = database.save_reading(reading, template_id, field_pngs=crops, page_png=page_png,
+                                           user=options.user)
+            counts[status] += 1
+            saved += int(result.created)
+            sheet_ids.append(result.sheet_id)
+            report(index + 1, label, status, "; ".join(reading.reasons), result.sheet_id)
+        if cancelled:
+            break
+    summary = ScanSummary(
+        files=len(files), pages=pages, saved=saved, counts=counts, skipped=skipped,
+        failures=tuple(failures), sheet_ids=tuple(sheet_ids), cancelled=cancelled,
+        seconds=time.monotonic() - started,
+    )
+    log.info("scan: %s", summary.lines()[0])
+    return summary
