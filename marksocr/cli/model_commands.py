@@ -1,0 +1,66 @@
+"""``marksocr train`` and ``marksocr evaluate``: build and measure the digit model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from marksocr.paths import default_model_path
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    _register_train(sub)
+    _register_evaluate(sub)
+
+
+def _register_train(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("train", help="train the digit model from MNIST (and optional extra crops)",
+                       description="Train a digit model from MNIST IDX files and write it with its JSON card.")
+    p.add_argument("--data", type=Path, help="folder of MNIST IDX .gz files (default: $MARKSOCR_MNIST, else ../shared/data/mnist)")
+    p.add_argument("--extra", type=Path, help="extra labelled crops: DIR/<digit>/*.png (e.g. corrected digits from real sheets)")
+    p.add_argument("--arch", default="default", choices=("default", "seed003", "mlp"), help="network architecture (default: %(default)s)")
+    p.add_argument("--epochs", type=int, help="epochs (default: 24 for default, 5 for seed003)")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--learning-rate", type=float, default=2e-3)
+    p.add_argument("--limit", type=int, help="train on only this many MNIST digits (smoke runs)")
+    p.add_argument("--no-augment", action="store_true", help="train on clean digits only")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--out", type=Path, default=default_model_path(), help="model file to write (default: %(default)s); the card goes beside it")
+    p.set_defaults(func=_train)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from marksocr.recognition.train import TrainConfig, train
+
+    config = TrainConfig(
+        architecture=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        seed=args.seed, limit=args.limit, augment=False if args.no_augment else None,
+        data_dir=args.data, extra_dir=args.extra, out=args.out,
+    )
+    train(config, progress=lambda msg: print(msg, file=sys.stderr, flush=True), verbose=1 if sys.stderr.isatty() else 2)
+    return 0
+
+
+def _register_evaluate(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("evaluate", help="measure a digit model on the MNIST test set and write a report",
+                       description="Write metrics.json, plots and a robustness table for a model; "
+                                   "with --baselines, compare against classic classifiers.")
+    p.add_argument("--model", type=Path, default=default_model_path(), help="model file (default: %(default)s)")
+    p.add_argument("--report", type=Path, default=Path("reports/evaluation"), help="output folder (default: %(default)s)")
+    p.add_argument("--data", type=Path, help="folder of MNIST IDX .gz files")
+    p.add_argument("--baselines", action="store_true", help="also train and compare KNN, SVM, random forest, MLP and seed003")
+    p.add_argument("--baseline-train", type=int, default=20000, help="training digits for the baselines (default: %(default)s)")
+    p.set_defaults(func=_evaluate)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from marksocr.recognition.evaluate import evaluate_model
+
+    evaluate_model(args.model, args.report, data_dir=args.data, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    if args.baselines:
+        from marksocr.recognition.baselines import compare_baselines
+
+        compare_baselines(args.report, data_dir=args.data, train_size=args.baseline_train,
+                          progress=lambda m: print(m, file=sys.stderr, flush=True))
+    return 0
