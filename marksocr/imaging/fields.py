@@ -1,0 +1,178 @@
+"""Field cleaning: cut a field from the registered page and keep only the handwriting.
+
+Steps (each result is kept in :class:`FieldImages` so a GUI or a test can look at it):
+
+1. cut the box (template fractions -> page pixels) with a margin, so slightly misaligned or
+   oversized writing is not cut off;
+2. normalise illumination: divide by a background estimated with a grey closing (removes
+   shadows and gradients, paper becomes ~255);
+3. ink mask by hysteresis: strong ink seeds, faint ink connected to them (pencil, stroke ends);
+4. remove printed structure: long straight horizontal/vertical lines (box borders, comb lines,
+   table rules) found by morphological opening, vertical lines only where printed lines are
+   expected (box edges, comb cell boundaries, or spanning the whole crop) so a handwritten ``1``
+   survives; with a reference image, the registered blank layout's print is masked out too;
+5. drop ink lying mostly outside the writing box (labels, printed text around the box).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Optional
+
+import cv2
+import numpy as np
+
+from marksocr.domain import FieldSpec, GrayImage, PixelBox
+
+log = logging.getLogger(__name__)
+
+MARGIN = 0.18
+"""Margin around the box, as a fraction of the box height."""
+STRONG_INK = 140
+"""Normalised grey level (paper = 255) below which a pixel is surely ink."""
+WEAK_INK = 195
+"""Normalised grey level below which a pixel is ink when connected to strong ink."""
+
+
+@dataclass
+class FieldImages:
+    """A field cut from the registered page, with every cleaning stage.
+
+    Images are crops of the page around the field (``box`` in page pixels); ``inner`` is the
+    writing box inside the crop as (x, y, w, h). ``ink`` / ``clean`` are 0/1 uint8 masks;
+    ``cleaned`` is dark-on-light uint8 with everything but handwriting whitened.
+    """
+
+    box: PixelBox
+    inner: PixelBox
+    gray: GrayImage
+    normalized: GrayImage
+    ink: np.ndarray
+    lines: np.ndarray
+    clean: np.ndarray
+    cleaned: GrayImage
+    cells: Optional[list[tuple[int, int]]] = None
+    """For comb fields, the x-range of each cell in crop pixels."""
+    debug: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def field_box(spec: FieldSpec, page_size: tuple[int, int]) -> PixelBox:
+    """The field's box in page pixels (no margin)."""
+    w, h = page_size
+    x, y, bw, bh = spec.box
+    return int(round(x * w)), int(round(y * h)), max(1, int(round(bw * w))), max(1, int(round(bh * h)))
+
+
+def normalize_illumination(gray: GrayImage, box_h: int) -> GrayImage:
+    """Divide by an estimated paper background: shadows gone, paper ~255, ink dark."""
+    k = max(15, int(box_h * 0.35)) | 1
+    bg = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    bg = cv2.GaussianBlur(bg, (0, 0), k / 4)
+    bg = np.maximum(bg, gray)  # background is never darker than the pixel itself
+    return cv2.divide(gray, np.maximum(bg, 1), scale=255)
+
+
+def ink_mask(norm: GrayImage) -> np.ndarray:
+    """Hysteresis threshold: faint pixels count only when connected to strong ink."""
+    weak = (norm < WEAK_INK).astype(np.uint8)
+    strong = norm < STRONG_INK
+    n, labels = cv2.connectedComponents(weak, connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[strong])] = True
+    keep[0] = False
+    return keep[labels].astype(np.uint8)
+
+
+def _open_lines(mask: np.ndarray, length: int, horizontal: bool) -> np.ndarray:
+    length = max(3, int(length))
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1) if horizontal else (1, length))
+    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, k)
+
+
+def line_mask(ink: np.ndarray, inner: PixelBox, cells: Optional[list[tuple[int, int]]]) -> np.ndarray:
+    """Pixels of printed straight lines (borders, comb lines, rules) in the crop."""
+    ch, cw = ink.shape
+    x, y, w, h = inner
+    # horizontal: longer than any handwritten stroke (a digit is at most ~box-height wide)
+    hl = min(max(1.3 * h, 0.4 * w), 0.95 * w)
+    horiz = _open_lines(ink, hl, True)
+    # vertical: anything spanning (almost) the whole crop cannot be a digit written in the box
+    vert_full = _open_lines(ink, 0.92 * ch, False)
+    # shorter vertical lines only at the places printed lines are expected
+    vert = _open_lines(ink, 0.7 * h, False)
+    expected = [x, x + w] + ([a for a, _ in cells[1:]] if cells else [])
+    tol = max(4, int(0.1 * h))
+    near = np.zeros(cw, bool)
+    for ex in expected:
+        near[max(0, ex - tol): min(cw, ex + tol + 1)] = True
+    vert[:, ~near] = 0
+    lines = horiz | vert_full | vert
+    # thicken a little: anti-aliased line edges are ink too
+    return cv2.dilate(lines, np.ones((3, 3), np.uint8))
+
+
+def reference_mask(ref_crop: GrayImage, box_h: int, dilate: int = 2) -> np.ndarray:
+    """Printed structure of the blank reference layout in this crop (dilated for misalignment)."""
+    norm = normalize_illumination(ref_crop, box_h)
+    m = (norm < 170).astype(np.uint8)
+    return cv2.dilate(m, np.ones((2 * dilate + 1, 2 * dilate + 1), np.uint8))
+
+
+def drop_outside(mask: np.ndarray, inner: PixelBox, min_inside: float = 0.5) -> np.ndarray:
+    """Remove components lying mostly outside the writing box (labels, printed text)."""
+    x, y, w, h = inner
+    inside = np.zeros_like(mask)
+    inside[y:y + h, x:x + w] = 1
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return mask
+    total = stats[:, cv2.CC_STAT_AREA].astype(float)
+    ins = np.bincount(labels.ravel(), weights=inside.ravel(), minlength=n)
+    keep = ins / np.maximum(total, 1) >= min_inside
+    keep[0] = False
+    return keep[labels].astype(np.uint8)
+
+
+def clean_field(page: GrayImage, spec: FieldSpec, *, reference: Optional[GrayImage] = None) -> FieldImages:
+    """Cut ``spec`` from the registered ``page`` and isolate its handwriting.
+
+    ``reference`` is the blank layout registered to the same frame (same size as ``page``),
+    when the template has a reference image; its print is masked out of the field.
+    """
+    ph, pw = page.shape[:2]
+    bx, by, bw, bh = field_box(spec, (pw, ph))
+    m = max(6, int(round(MARGIN * bh)))
+    x0, y0 = max(0, bx - m), max(0, by - m)
+    x1, y1 = min(pw, bx + bw + m), min(ph, by + bh + m)
+    gray = page[y0:y1, x0:x1]
+    inner = (bx - x0, by - y0, min(bw, x1 - bx), min(bh, y1 - by))
+    cells = None
+    if spec.cells and spec.cells > 1:
+        step = inner[2] / float(spec.cells)
+        cells = [(int(round(inner[0] + i * step)), int(round(inner[0] + (i + 1) * step))) for i in range(spec.cells)]
+    norm = normalize_illumination(gray, bh)
+    ink = ink_mask(norm)
+    lines = line_mask(ink, inner, cells)
+    clean = ink & (1 - lines)
+    if reference is not None:
+        ref_m = reference_mask(reference[y0:y1, x0:x1], bh)
+        clean = clean & (1 - ref_m)
+    clean = drop_outside(_drop_specks(clean, bh), inner)
+    cleaned = np.full_like(norm, 255)
+    keep = cv2.dilate(clean, np.ones((3, 3), np.uint8)).astype(bool) & (norm < 230)
+    cleaned[keep] = norm[keep]
+    debug = {"gray": gray, "normalized": norm, "ink": ink * 255, "lines": lines * 255, "cleaned": cleaned}
+    return FieldImages((x0, y0, x1 - x0, y1 - y0), inner, gray, norm, ink, lines, clean, cleaned, cells, debug)
+
+
+def _drop_specks(mask: np.ndarray, box_h: int) -> np.ndarray:
+    """Remove specks far too small to be a stroke or a decimal point (line residue, dust)."""
+    min_area = max(4, int((0.035 * box_h) ** 2))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
+    # thin slivers left along removed lines: long in one direction, 1-2 px in the other
+    ww, hh = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    keep &= ~((np.minimum(ww, hh) <= 2) & (np.maximum(ww, hh) >= 4 * np.minimum(ww, hh)))
+    keep[0] = False
+    return keep[labels].astype(np.uint8)

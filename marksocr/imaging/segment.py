@@ -1,0 +1,282 @@
+"""Digit segmentation of a cleaned field: ink components -> one box and crop per character.
+
+* connected components (contour boxes) of the cleaned ink mask, specks removed;
+* broken strokes of one digit are grouped (strong horizontal overlap, or a small fragment
+  right next to a digit);
+* touching digits (a group much wider than a digit) are split: first by MSER regions of the
+  group (a thin, lighter join disappears at some threshold), else at vertical projection minima
+  near the expected cut positions;
+* comb fields: one digit per cell (groups assigned to cells by overlap, merged per cell, split at
+  the cell border when one group spans two cells);
+* a decimal point (mark/total fields): a small round blob near the baseline between digits;
+* empty fields give no digits; ``empty_confidence`` says how sure we are it is really empty.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Optional
+
+import cv2
+import numpy as np
+
+from marksocr.domain import GrayImage, PixelBox
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Glyph:
+    """One segmented character: ``kind`` is ``"digit"`` or ``"point"``."""
+
+    kind: str
+    box: PixelBox
+    crop: GrayImage
+    """Dark-on-light uint8 crop, only this glyph's ink (neighbours whitened)."""
+    point_confidence: float = 1.0
+    """For a decimal point: how point-like the blob is (0..1)."""
+    cell: Optional[int] = None
+
+
+@dataclass
+class Segmentation:
+    glyphs: list[Glyph]
+    empty_confidence: float
+    """For a field without glyphs: 1.0 when no ink at all, lower when ink was discarded."""
+    debug: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class _Group:
+    mask: np.ndarray  # full-crop 0/1 mask of this group's ink
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @staticmethod
+    def of(mask: np.ndarray) -> "_Group":
+        ys, xs = np.nonzero(mask)
+        if len(xs) == 0:
+            return _Group(mask, 0, 0, 0, 0)
+        return _Group(mask, int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+
+    @property
+    def area(self) -> int:
+        return int(self.mask.sum())
+
+    def merged(self, other: "_Group") -> "_Group":
+        return _Group.of(self.mask | other.mask)
+
+
+def _components(mask: np.ndarray) -> list[_Group]:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    out = []
+    for i in range(1, n):
+        x, y, w, h, _a = stats[i]
+        out.append(_Group((labels == i).astype(np.uint8), int(x), int(y), int(w), int(h)))
+    return out
+
+
+def _overlap_x(a: _Group, b: _Group) -> int:
+    return min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
+
+
+def _group_strokes(parts: list[_Group], digit_h: float) -> list[_Group]:
+    """Merge fragments of one digit: strong x-overlap, or a small piece touching a digit."""
+    groups = sorted(parts, key=lambda g: g.x)
+    changed = True
+    while changed and len(groups) > 1:
+        changed = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                a, b = groups[i], groups[j]
+                ov = _overlap_x(a, b)
+                small = min(a.w, b.w)
+                gap = -ov
+                frag = min(a.h, b.h) < 0.5 * digit_h and min(a.area, b.area) < 0.35 * max(a.area, b.area)
+                m = a.merged(b)
+                too_wide = m.w > 0.95 * max(m.h, 0.6 * digit_h) and ov < 0.6 * small
+                if (ov >= 0.5 * small and not too_wide) or (frag and gap < 0.12 * digit_h and not too_wide):
+                    groups[i] = m
+                    del groups[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    return sorted(groups, key=lambda g: g.x)
+
+
+def _mser_split(g: _Group, gray: GrayImage, n: int) -> Optional[list[_Group]]:
+    """Try to split a wide group by MSER regions: ``n`` disjoint digit-sized regions."""
+    pad = 2
+    y0, y1, x0, x1 = max(0, g.y - pad), g.y + g.h + pad, max(0, g.x - pad), g.x + g.w + pad
+    patch = gray[y0:y1, x0:x1].copy()
+    patch[g.mask[y0:y1, x0:x1] == 0] = 255
+    mser = cv2.MSER_create(delta=4, min_area=max(20, int(0.05 * g.h * g.h)), max_area=int(0.9 * g.w * g.h))
+    regions, boxes = mser.detectRegions(patch)
+    cands = [(b, r) for b, r in zip(boxes, regions) if b[3] >= 0.5 * g.h and b[2] <= 0.8 * g.w]
+    # keep maximal non-overlapping regions, widest first
+    cands.sort(key=lambda t: -t[0][2] * t[0][3])
+    chosen: list = []
+    for b, r in cands:
+        if all(min(b[0] + b[2], c[0] + c[2]) - max(b[0], c[0]) < 0.15 * min(b[2], c[2]) for c, _ in chosen):
+            chosen.append((b, r))
+    if len(chosen) != n:
+        return None
+    chosen.sort(key=lambda t: t[0][0])
+    cuts = [int((chosen[i][0][0] + chosen[i][0][2] + chosen[i + 1][0][0]) / 2) + x0 for i in range(n - 1)]
+    return _cut(g, cuts)
+
+
+def _cut(g: _Group, cuts: list[int]) -> list[_Group]:
+    out = []
+    edges = [g.x] + cuts + [g.x + g.w]
+    for a, b in zip(edges[:-1], edges[1:]):
+        m = np.zeros_like(g.mask)
+        m[:, a:b] = g.mask[:, a:b]
+        if m.any():
+            out.append(_Group.of(m))
+    return out
+
+
+def _projection_split(g: _Group, n: int) -> list[_Group]:
+    """Cut at the columns with least ink near the expected cut positions."""
+    cols = g.mask[:, g.x:g.x + g.w].sum(axis=0).astype(float)
+    cols = np.convolve(cols, np.ones(3) / 3, mode="same")
+    step = g.w / float(n)
+    cuts = []
+    for i in range(1, n):
+        lo, hi = int(i * step - 0.3 * step), int(i * step + 0.3 * step)
+        lo, hi = max(1, lo), min(g.w - 1, max(lo + 1, hi))
+        cuts.append(g.x + lo + int(np.argmin(cols[lo:hi])))
+    return _cut(g, cuts)
+
+
+def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float) -> list[_Group]:
+    out = []
+    for g in groups:
+        h = max(g.h, 0.7 * digit_h)
+        ratio = g.w / h
+        if ratio < 1.05:
+            out.append(g)
+            continue
+        n = int(max(2, min(4, round(g.w / (0.62 * h)))))
+        parts = _mser_split(g, gray, n) or _projection_split(g, n)
+        log.debug("split group %dx%d into %d", g.w, g.h, len(parts))
+        out.extend(parts)
+    return out
+
+
+def _point_score(p: _Group, digits: list[_Group], digit_h: float) -> float:
+    """How much a small blob looks like a decimal point between digits (0 = not at all)."""
+    if len(digits) < 2:
+        return 0.0
+    cx = p.x + p.w / 2.0
+    left = [d for d in digits if d.x + d.w / 2.0 < cx]
+    right = [d for d in digits if d.x + d.w / 2.0 > cx]
+    if not left or not right:
+        return 0.0
+    top = float(np.median([d.y for d in digits]))
+    bottom = float(np.median([d.y + d.h for d in digits]))
+    band = max(1.0, bottom - top)
+    cy = p.y + p.h / 2.0
+    pos = (cy - top) / band  # 1.0 = on the baseline
+    size = max(p.w, p.h) / band
+    aspect = max(p.w, p.h) / max(1.0, min(p.w, p.h))
+    fill = p.area / float(max(1, p.w * p.h))
+    if pos < 0.6 or pos > 1.15 or size > 0.35 or size < 0.04 or aspect > 2.5:
+        return 0.0
+    score = 1.0
+    score *= min(1.0, (pos - 0.6) / 0.2)
+    score *= 1.0 if aspect <= 1.6 else (2.5 - aspect) / 0.9
+    score *= min(1.0, fill / 0.5)
+    score *= 1.0 if size <= 0.25 else (0.35 - size) / 0.1
+    return float(max(0.0, min(0.99, score)))
+
+
+def _crop(gray: GrayImage, g: _Group, pad: int = 2) -> GrayImage:
+    h, w = gray.shape
+    y0, y1 = max(0, g.y - pad), min(h, g.y + g.h + pad)
+    x0, x1 = max(0, g.x - pad), min(w, g.x + g.w + pad)
+    keep = cv2.dilate(g.mask, np.ones((3, 3), np.uint8))[y0:y1, x0:x1].astype(bool)
+    crop = np.full((y1 - y0, x1 - x0), 255, np.uint8)
+    crop[keep] = gray[y0:y1, x0:x1][keep]
+    return crop
+
+
+def _assign_cells(groups: list[_Group], cells: list[tuple[int, int]]) -> dict[int, _Group]:
+    """One digit per comb cell: split groups spanning two cells, merge groups within a cell."""
+    pieces: list[tuple[int, _Group]] = []
+    for g in groups:
+        ovs = [max(0, min(g.x + g.w, b) - max(g.x, a)) for a, b in cells]
+        spanned = [i for i, o in enumerate(ovs) if o >= 0.3 * min(g.w, cells[i][1] - cells[i][0])]
+        if len(spanned) > 1:
+            for part in _cut(g, [cells[i][0] for i in spanned[1:]]):
+                ovp = [max(0, min(part.x + part.w, b) - max(part.x, a)) for a, b in cells]
+                pieces.append((int(np.argmax(ovp)), part))
+        else:
+            pieces.append((int(np.argmax(ovs)), g))
+    out: dict[int, _Group] = {}
+    for i, g in pieces:
+        out[i] = out[i].merged(g) if i in out else g
+    return out
+
+
+def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
+                  cells: Optional[list[tuple[int, int]]] = None, allow_point: bool = False) -> Segmentation:
+    """Segment the cleaned ink mask of a field into character glyphs, left to right.
+
+    ``clean`` is the 0/1 handwriting mask, ``cleaned`` the dark-on-light field crop, ``inner``
+    the writing box within the crop. ``cells`` (comb fields) gives each cell's x-range.
+    """
+    box_h = inner[3]
+    digit_h = 0.6 * box_h  # typical handwritten digit height in a box
+    comps = _components(clean)
+    big = [c for c in comps if max(c.h, c.w) >= 0.22 * box_h]
+    small = [c for c in comps if max(c.h, c.w) < 0.22 * box_h]
+    glyphs: list[Glyph] = []
+    discarded = sum(c.area for c in small)
+    if big:
+        heights = sorted(c.h for c in big)
+        digit_h = max(0.3 * box_h, float(heights[len(heights) // 2]), 0.6 * digit_h)
+        groups = _group_strokes(big, digit_h)
+        # small pieces right beside a digit are fragments of it (unless they are a point)
+        if cells:
+            groups = _split_touching(groups, cleaned, digit_h) if len(groups) < len(cells) else groups
+            per_cell = _assign_cells(groups + [s for s in small if s.area >= 0.02 * digit_h ** 2], cells)
+            for i in sorted(per_cell):
+                g = per_cell[i]
+                if max(g.h, g.w) < 0.22 * box_h:
+                    continue
+                glyphs.append(Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g), cell=i))
+            discarded = sum(s.area for s in small if s.area < 0.02 * digit_h ** 2)
+        else:
+            groups = _split_touching(groups, cleaned, digit_h)
+            items: list[Glyph] = [Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g)) for g in groups]
+            discarded = 0
+            for s in small:
+                score = _point_score(s, groups, digit_h) if allow_point else 0.0
+                if score >= 0.3:
+                    items.append(Glyph("point", (s.x, s.y, s.w, s.h), _crop(cleaned, s), point_confidence=score))
+                else:
+                    discarded += s.area
+            glyphs = sorted(items, key=lambda gl: gl.box[0])
+            glyphs = _one_point(glyphs)
+    typical_ink = 0.12 * digit_h * digit_h
+    empty_conf = float(np.clip(1.0 - discarded / typical_ink, 0.5, 1.0)) if not glyphs else 1.0
+    overlay = cv2.cvtColor(cleaned, cv2.COLOR_GRAY2BGR)
+    for gl in glyphs:
+        x, y, w, h = gl.box
+        cv2.rectangle(overlay, (x, y), (x + w - 1, y + h - 1), (0, 0, 255) if gl.kind == "digit" else (255, 0, 0), 1)
+    return Segmentation(glyphs, empty_conf, {"segments": overlay})
+
+
+def _one_point(glyphs: list[Glyph]) -> list[Glyph]:
+    """At most one decimal point per number: keep the most point-like one."""
+    points = [g for g in glyphs if g.kind == "point"]
+    if len(points) <= 1:
+        return glyphs
+    best = max(points, key=lambda g: g.point_confidence)
+    return [g for g in glyphs if g.kind == "digit" or g is best]

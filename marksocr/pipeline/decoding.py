@@ -1,0 +1,109 @@
+"""Sum-consistent decoding: the most probable reading that passes every check.
+
+When the marks and the written total disagree (or a mark exceeds its maximum), some digit was
+probably misread. Each digit carries its top-3 alternatives with probabilities; the search
+tries the alternatives of the ``k`` least confident mark/total characters (a bounded search,
+at most 3**k candidates) and keeps the candidate with the highest joint probability for which
+every check of the marks and the total passes. A decimal point may also be dropped (a speck
+read as a point). Roll numbers and subject codes are decoded against the known lists when
+given: the most probable list entry of the right length, from the per-digit alternatives.
+
+The result is only a *suggestion*: the sheet still goes to review.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Optional
+
+from marksocr.domain import FieldKind, FieldReading, Template
+from marksocr.pipeline.checks import check_field, check_sum
+
+log = logging.getLogger(__name__)
+
+MAX_SEARCH_DIGITS = 7
+"""k: how many of the least confident characters may be changed (3**7 = 2187 candidates)."""
+FLOOR_PROB = 1e-4
+"""Probability assumed for a label outside a digit's top-3 alternatives."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A consistent alternative reading: new texts of the changed fields and its log-probability."""
+
+    texts: dict[str, str]
+    log_prob: float
+    current_log_prob: float
+
+
+def _options(d) -> list[tuple[str, float]]:
+    alts = list(d.alternatives) or [(d.label, d.confidence)]
+    if d.label == "." and not any(a == "" for a, _ in alts):
+        alts.append(("", max(FLOOR_PROB, 1.0 - d.confidence)))
+    return [(a, max(p, FLOOR_PROB)) for a, p in alts[:3]]
+
+
+def decode_marks(template: Template, readings: Sequence[FieldReading], k: int = MAX_SEARCH_DIGITS) -> Optional[Decoded]:
+    """Most probable mark/total reading passing the max and sum checks, or None.
+
+    Returns None when the current reading already passes, or no candidate within the search
+    bound does.
+    """
+    by_name = {r.name: r for r in readings}
+    specs = [f for f in template.fields if f.kind in (FieldKind.MARK, FieldKind.TOTAL) and f.name in by_name]
+    texts = {f.name: by_name[f.name].text for f in template.fields if f.name in by_name}
+    if _consistent(template, specs, texts):
+        return None
+    slots = [(f.name, i, d) for f in specs for i, d in enumerate(by_name[f.name].digits)]
+    current = sum(math.log(max(d.confidence, FLOOR_PROB)) for _, _, d in slots)
+    order = sorted(range(len(slots)), key=lambda s: slots[s][2].confidence)[:k]
+    options = [_options(slots[s][2]) for s in order]
+    best: Optional[Decoded] = None
+    for combo in itertools.product(*options):
+        chars = {s: c for s, (c, _) in zip(order, combo)}
+        lp = current + sum(math.log(p) - math.log(max(slots[s][2].confidence, FLOOR_PROB)) for s, (_, p) in zip(order, combo))
+        if best is not None and lp <= best.log_prob:
+            continue
+        cand = dict(texts)
+        for f in specs:
+            cand[f.name] = "".join(chars.get(j, d.label) for j, (n, _, d) in enumerate(slots) if n == f.name)
+        if _consistent(template, specs, cand):
+            changed = {f.name: cand[f.name] for f in specs if cand[f.name] != texts[f.name]}
+            best = Decoded(changed, lp, current)
+    if best is not None:
+        log.debug("decoding: %s (log p %.2f vs %.2f)", best.texts, best.log_prob, best.current_log_prob)
+    return best
+
+
+def _consistent(template: Template, specs, texts: dict[str, str]) -> bool:
+    for f in specs:
+        if any(i.kind in ("max", "number", "count") for i in check_field(f, texts.get(f.name, ""))):
+            return False
+    return not check_sum(template, texts)
+
+
+def decode_roster(reading: FieldReading, known: Collection[str], min_ratio: float = 1e-3) -> Optional[str]:
+    """The most probable entry of ``known`` given the per-digit alternatives, or None.
+
+    Only entries with as many digits as were read are considered; the best must be at least
+    ``min_ratio`` times as probable as the reading itself (else it is a guess, not a fix).
+    """
+    digits = reading.digits
+    if not digits or reading.text in known:
+        return None
+    probs = [dict(d.alternatives) or {d.label: d.confidence} for d in digits]
+    current = sum(math.log(max(d.confidence, FLOOR_PROB)) for d in digits)
+    best, best_lp = None, -math.inf
+    for entry in known:
+        if len(entry) != len(digits):
+            continue
+        lp = sum(math.log(max(p.get(c, FLOOR_PROB), FLOOR_PROB)) for p, c in zip(probs, entry))
+        if lp > best_lp:
+            best, best_lp = entry, lp
+    if best is None or best_lp < current + math.log(min_ratio):
+        return None
+    return best

@@ -1,0 +1,187 @@
+"""``read_sheet``: one photo of a sheet -> a :class:`SheetReading` with a verdict.
+
+registration -> field cleaning -> digit segmentation -> one batched ``predict_proba`` call for
+every digit of the sheet -> field readings -> checks -> sum-consistent decoding -> verdict.
+
+Verdict: ``auto`` only when the registration is good, every character's confidence is at or
+above the threshold and every check passes; otherwise ``needs_review`` with the reasons;
+``failed`` when the page could not be registered at all.
+
+Confidence conventions: a digit's confidence is the classifier's calibrated probability of its
+label; a decimal point's is the segmenter's point-likeness score; a field's is the lowest of its
+characters; an empty field's is the segmenter's confidence that nothing was written (1.0 with no
+ink at all, lower when ink was discarded as noise).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import cv2
+import numpy as np
+
+from marksocr.domain import DigitReading, FieldKind, FieldReading, FieldSpec, SheetReading, SheetStatus, Template
+from marksocr.imaging.fields import FieldImages, clean_field
+from marksocr.imaging.register import DEFAULT_PAGE_WIDTH, RegistrationResult, reference_page, register_page
+from marksocr.imaging.segment import Segmentation, segment_field
+from marksocr.pipeline.checks import check_sheet
+from marksocr.pipeline.decoding import decode_marks, decode_roster
+
+log = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLD = 0.9
+"""Lowest per-character confidence for ``auto``. Chosen from benchmarks/sheets.py: see
+benchmarks/RESULTS-sheets.md (threshold sweep) and the note where it is set below."""
+
+GOOD_REGISTRATION = 0.6
+"""Registration quality needed for ``auto`` (below: the sheet is read but goes to review)."""
+
+DebugCallback = Callable[[str, np.ndarray], None]
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a sheet. ``roll_numbers`` / ``subject_codes``: known lists, if any."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    roll_numbers: Optional[Collection[str]] = None
+    subject_codes: Optional[Collection[str]] = None
+    min_registration_quality: float = GOOD_REGISTRATION
+    page_width: int = DEFAULT_PAGE_WIDTH
+
+
+@dataclass
+class _Field:
+    spec: FieldSpec
+    images: FieldImages
+    seg: Segmentation
+    first: int  # index of this field's first digit crop in the batch
+
+
+def read_sheet(image: np.ndarray, template: Template, classifier: Any, *, source: str, page: Optional[int] = None,
+               sha256: str = "", options: ReadOptions = ReadOptions(),
+               on_debug: Optional[DebugCallback] = None) -> SheetReading:
+    """Read one sheet image against ``template`` with ``classifier`` (see module docstring).
+
+    Never raises for a bad photo: a page that cannot be registered comes back ``failed`` with
+    the reasons. ``on_debug(name, image)`` receives intermediate images when given.
+    """
+    t0 = time.perf_counter()
+    base = dict(source=source, page=page, sha256=sha256, template_name=template.name,
+                model_version=str(getattr(classifier, "version", "")))
+    try:
+        reg = register_page(image, template, page_width=options.page_width)
+    except (cv2.error, ValueError) as exc:
+        log.exception("registration crashed on %s", source)
+        reg = RegistrationResult(False, "none", 0.0, reason=f"image could not be processed: {exc}")
+    if not reg.ok or reg.page is None:
+        return SheetReading(status=SheetStatus.FAILED, reasons=(reg.reason or "could not register the sheet",),
+                            registration_quality=reg.quality, seconds=time.perf_counter() - t0, **base)
+    _emit(on_debug, "registered", reg.page)
+    try:
+        fields = _read_fields(reg, template, classifier, on_debug)
+    except (cv2.error, ValueError, IndexError) as exc:
+        log.exception("reading fields crashed on %s", source)
+        return SheetReading(status=SheetStatus.FAILED, reasons=(f"fields could not be read: {exc}",),
+                            registration_quality=reg.quality, page_image=reg.page,
+                            seconds=time.perf_counter() - t0, **base)
+    fields, status, reasons = judge(template, fields, reg, options)
+    return SheetReading(status=status, reasons=tuple(reasons), registration_quality=round(reg.quality, 4),
+                        fields=tuple(fields), page_image=reg.page, seconds=time.perf_counter() - t0, **base)
+
+
+def _emit(cb: Optional[DebugCallback], name: str, img: np.ndarray) -> None:
+    if cb is not None:
+        cb(name, img)
+
+
+def _read_fields(reg: RegistrationResult, template: Template, classifier: Any,
+                 on_debug: Optional[DebugCallback]) -> list[FieldReading]:
+    ref = reference_page(template, reg.page_size)
+    work: list[_Field] = []
+    crops: list[np.ndarray] = []
+    for spec in template.fields:
+        images = clean_field(reg.page, spec, reference=ref)
+        allow_point = spec.is_numeric_mark and not spec.cells
+        seg = segment_field(images.clean, images.cleaned, images.inner, cells=images.cells, allow_point=allow_point)
+        work.append(_Field(spec, images, seg, len(crops)))
+        crops += [g.crop for g in seg.glyphs if g.kind == "digit"]
+        for name, img in {**images.debug, **seg.debug}.items():
+            _emit(on_debug, f"{spec.name}/{name}", img)
+    probs = np.asarray(classifier.predict_proba(crops)) if crops else np.zeros((0, 10))
+    return [_field_reading(w, probs) for w in work]
+
+
+def _field_reading(w: _Field, probs: np.ndarray) -> FieldReading:
+    digits: list[DigitReading] = []
+    k = w.first
+    for g in w.seg.glyphs:
+        if g.kind == "point":
+            c = float(g.point_confidence)
+            digits.append(DigitReading(".", c, g.box, ((".", c), ("", 1.0 - c)), g.crop))
+            continue
+        p = probs[k]
+        k += 1
+        order = np.argsort(-p)[:3]
+        alts = tuple((str(int(i)), float(p[i])) for i in order)
+        digits.append(DigitReading(alts[0][0], alts[0][1], g.box, alts, g.crop))
+    text = "".join(d.label for d in digits)
+    conf = min((d.confidence for d in digits), default=w.seg.empty_confidence)
+    return FieldReading(w.spec.name, w.spec.kind, text, float(conf), tuple(digits), box=w.images.box, crop=w.images.gray)
+
+
+def judge(template: Template, fields: list[FieldReading], reg: RegistrationResult,
+          options: ReadOptions) -> tuple[list[FieldReading], SheetStatus, list[str]]:
+    """Checks, decoding and the verdict: returns fields with reasons/suggestions, status, reasons."""
+    texts = {f.name: f.text for f in fields}
+    issues = check_sheet(template, texts, roll_numbers=options.roll_numbers, subject_codes=options.subject_codes)
+    field_reasons: dict[str, list[str]] = {f.name: [] for f in fields}
+    sheet_reasons: list[str] = []
+    if reg.quality < options.min_registration_quality:
+        sheet_reasons.append(f"poor registration (quality {reg.quality:.2f}, {reg.method})" + (f": {reg.reason}" if reg.reason else ""))
+    for f in fields:
+        low = [d for d in f.digits if d.confidence < options.threshold]
+        for d in low:
+            alts = " or ".join(a if a else "nothing" for a, _ in d.alternatives[:2])
+            field_reasons[f.name].append(f"{f.name}: unsure character ({d.confidence:.2f}: {alts})")
+        if not f.digits and f.confidence < options.threshold:
+            field_reasons[f.name].append(f"{f.name}: looks empty but has stray marks ({f.confidence:.2f})")
+    for issue in issues:
+        for name in issue.fields[-1:] if issue.kind == "sum" else issue.fields:
+            field_reasons.setdefault(name, []).append(issue.message)
+        sheet_reasons.append(issue.message)
+    sheet_reasons += [r for f in fields for r in field_reasons[f.name] if "unsure" in r or "stray" in r]
+    suggestions = _suggest(template, fields, issues, options)
+    out = [_with(f, field_reasons.get(f.name, []), suggestions.get(f.name)) for f in fields]
+    status = SheetStatus.NEEDS_REVIEW if sheet_reasons else SheetStatus.AUTO
+    if suggestions:
+        sheet_reasons.append("suggested: " + ", ".join(f"{k} = {v or 'empty'}" for k, v in suggestions.items()))
+    return out, status, _dedupe(sheet_reasons)
+
+
+def _suggest(template: Template, fields: list[FieldReading], issues, options: ReadOptions) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if any(i.kind in ("sum", "max", "number", "count") for i in issues):
+        dec = decode_marks(template, fields)
+        if dec is not None:
+            out.update(dec.texts)
+    for f in fields:
+        known = options.roll_numbers if f.kind == FieldKind.ROLL_NO else options.subject_codes if f.kind == FieldKind.SUBJECT_CODE else None
+        if known:
+            s = decode_roster(f, known)
+            if s is not None:
+                out[f.name] = s
+    return out
+
+
+def _with(f: FieldReading, reasons: list[str], suggestion: Optional[str]) -> FieldReading:
+    from dataclasses import replace
+    return replace(f, reasons=tuple(_dedupe(reasons)), suggestion=suggestion)
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
