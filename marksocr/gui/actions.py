@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar, QToolBar, QWidget
 
@@ -25,6 +26,8 @@ class ActionSpec:
     shortcut: Shortcut | Sequence[str] = None
     tip: str = ""
     checkable: bool = False
+    widget: QWidget | None = None
+    """When given, the shortcut works only while this widget has the keyboard focus."""
 
 
 def shortcut_text(action: QAction) -> str:
@@ -57,7 +60,11 @@ def make_actions(parent: QWidget, specs: Iterable[ActionSpec]) -> dict[str, QAct
     actions = {}
     for spec in specs:
         action = make_action(parent, spec)
-        parent.addAction(action)
+        if spec.widget is not None:
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            spec.widget.addAction(action)
+        else:
+            parent.addAction(action)
         actions[spec.key] = action
     return actions
 

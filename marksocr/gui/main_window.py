@@ -1,24 +1,32 @@
 """The main window: sheet list (left), page (centre), review panel (right).
 
-The window only assembles panels and wires signals; the work is done by the
-panels, by :class:`~marksocr.gui.state.AppState` and by the controllers, which
-call the same core functions as the command line.
+The window only assembles panels and wires signals. The database work is done
+by :class:`~marksocr.gui.review_controller.ReviewController`, the reading by
+:class:`~marksocr.gui.scan_controller.ScanController`; both call the same core
+functions as the command line, off the UI thread.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QImage
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
-from marksocr.gui.about import show_about
-from marksocr.gui.actions import ActionSpec, add_menu, add_toolbar, make_actions
+from marksocr.domain import SheetStatus
+from marksocr.gui.errors import show_error
 from marksocr.gui.page_viewer import PageViewer
+from marksocr.gui.review_controller import ReviewController
+from marksocr.gui.review_panel import ReviewPanel
 from marksocr.gui.sheet_list import SheetListModel, SheetListPanel
 from marksocr.gui.state import AppState
 from marksocr.gui.status_bar import StatusPanel
+from marksocr.gui.window_menus import WindowMenus
+
+if TYPE_CHECKING:  # the storage package imports SQLAlchemy: not needed to show the window
+    from marksocr.storage.records import SheetRecord
 
 log = logging.getLogger(__name__)
 
@@ -33,20 +41,29 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("marksocr: handwritten marks")
         self.state = state or AppState(self)
         self._db_url = db_url
-        self._dialogs: dict[str, QWidget] = {}
+        self._page_image: QImage | None = None
+        self._advance_after_verify: int | None = None
+        self._refresh_timer = QTimer(self)  # coalesces list refreshes while a batch is read
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(400)
         self.sheets = SheetListModel(self)
         self.sheet_panel = SheetListPanel(self.sheets)
         self.viewer = PageViewer()
+        self.review = ReviewPanel()
+        self.controller = ReviewController(self.state, self)
         self.setCentralWidget(self.viewer)
-        self._add_dock("Sheets", self.sheet_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        docks = [self._add_dock("Sheets", self.sheet_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
+                 self._add_dock("Review", self.review, Qt.DockWidgetArea.RightDockWidgetArea)]
+        self.resizeDocks(docks, [290, 440], Qt.Orientation.Horizontal)
         self.status = StatusPanel(self.statusBar())
-        self.actions_by_key = make_actions(self, self._action_specs())
-        self._build_menus()
-        self._build_toolbar()
-        self._connect_state()
-        self._restore_geometry()
+        from marksocr.gui.scan_controller import ScanController
 
-    # ------------------------------------------------------------------ building
+        self.scanner = ScanController(self.state, self)
+        self.menus = WindowMenus(self)
+        self._connect_state()
+        self._connect_review()
+        self._connect_scanner()
+        self._restore_geometry()
 
     def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -56,60 +73,123 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def _action_specs(self) -> list[ActionSpec]:
-        v = self.viewer
-        return [
-            ActionSpec("quit", "&Quit", self.close, QKeySequence.StandardKey.Quit, "Close marksocr"),
-            ActionSpec("zoom_in", "Zoom &in", v.zoom_in, QKeySequence.StandardKey.ZoomIn, "Zoom into the page"),
-            ActionSpec("zoom_out", "Zoom &out", v.zoom_out, QKeySequence.StandardKey.ZoomOut, "Zoom out of the page"),
-            ActionSpec("fit", "&Fit page", v.fit, "Ctrl+0", "Show the whole page"),
-            ActionSpec("next_sheet", "&Next sheet", lambda: self.sheet_panel.step(1), "Ctrl+Down",
-                       "Show the next sheet in the list"),
-            ActionSpec("prev_sheet", "&Previous sheet", lambda: self.sheet_panel.step(-1), "Ctrl+Up",
-                       "Show the previous sheet in the list"),
-            ActionSpec("digit_pad", "&Digit pad…", self.open_digit_pad, "Ctrl+D",
-                       "Draw a digit and see what the model reads"),
-            ActionSpec("about", "&About marksocr", lambda: show_about(self, self.state), None,
-                       "Version, model version and its measured accuracy"),
-        ]
-
-    def _build_menus(self) -> None:
-        bar, a = self.menuBar(), self.actions_by_key
-        add_menu(bar, "&File", a, ["quit"])
-        add_menu(bar, "&View", a, ["zoom_in", "zoom_out", "fit", None, "next_sheet", "prev_sheet"])
-        add_menu(bar, "&Tools", a, ["digit_pad"])
-        add_menu(bar, "&Help", a, ["about"])
-
-    def _build_toolbar(self) -> None:
-        add_toolbar(self, "Main", self.actions_by_key, ["zoom_in", "zoom_out", "fit", None, "digit_pad"])
+    # ------------------------------------------------------------------ wiring
 
     def _connect_state(self) -> None:
-        self.state.classifier_ready.connect(lambda _clf: self.status.model_ready(self.state.model_summary()))
-        self.state.classifier_failed.connect(self.status.model_failed)
-        if self.state.classifier is not None:
-            self.status.model_ready(self.state.model_summary())
+        s = self.state
+        s.classifier_ready.connect(lambda _clf: self.status.model_ready(s.model_summary()))
+        s.classifier_failed.connect(self.status.model_failed)
+        s.database_ready.connect(self._database_ready)
+        s.database_failed.connect(self._database_failed)
+        s.settings_changed.connect(lambda _settings: self._redraw_current())
+        if s.classifier is not None:
+            self.status.model_ready(s.model_summary())
+        if s.settings_error:
+            self.status.message(f"Settings file problem, using defaults: {s.settings_error}", 15000)
+
+    def _connect_review(self) -> None:
+        c, r = self.controller, self.review
+        self._refresh_timer.timeout.connect(c.refresh_sheets)
+        self.sheet_panel.sheet_selected.connect(c.load_sheet)
+        c.sheets_listed.connect(self._sheets_listed)
+        c.sheet_loaded.connect(self._sheet_loaded)
+        c.sheet_changed.connect(self._sheet_changed)
+        c.thumbnail_ready.connect(self.sheets.set_thumbnail)
+        c.saved.connect(lambda text: self.status.message(text))
+        c.failed.connect(lambda exc: show_error(self, exc))
+        r.field_confirmed.connect(c.confirm_field)
+        r.sheet_confirmed.connect(self._verify_sheet)
+        r.undo_requested.connect(c.undo)
+        r.current_field_changed.connect(self.viewer.select_field)
+        self.viewer.field_clicked.connect(self._field_clicked)
+
+    def _connect_scanner(self) -> None:
+        sc, p = self.scanner, self.status.progress
+        sc.started.connect(p.start)
+        sc.progressed.connect(p.set_progress)
+        sc.finished.connect(self._scan_finished)
+        sc.sheet_saved.connect(lambda _id: self._refresh_timer.start())
+        sc.waiting.connect(lambda text: self.status.message(text, 10000))
+        sc.failed.connect(lambda exc: show_error(self, exc))
+        p.cancel_requested.connect(sc.cancel)
+        p.cancel_requested.connect(p.cancelling)
 
     # ------------------------------------------------------------------ start-up
 
     def start_background_loading(self) -> None:
         """Load the digit model (seconds) and open the database, off the UI thread."""
         self.state.load_classifier_in_background()
+        self.state.open_database_in_background(self._db_url)
 
-    # ------------------------------------------------------------------ dialogs
+    def _database_ready(self, db: Any) -> None:
+        self.status.database(f"Database: {db.description}", db.url if "@" not in db.url else "")
+        self.controller.refresh_sheets()  # reopening the app restores the session
 
-    def _show_dialog(self, key: str, factory) -> QWidget:  # noqa: ANN001
-        dialog = self._dialogs.get(key)
-        if dialog is None:
-            dialog = self._dialogs[key] = factory()
-        dialog.show()
-        dialog.raise_()
-        dialog.activateWindow()
-        return dialog
+    def _database_failed(self, exc: BaseException) -> None:
+        self.status.database("Database: not open", str(exc))
+        show_error(self, exc)
 
-    def open_digit_pad(self) -> QWidget:
-        from marksocr.gui.digit_pad import DigitPadDialog
+    # ------------------------------------------------------------------ sheets
 
-        return self._show_dialog("digit_pad", lambda: DigitPadDialog(self.state, self))
+    def _sheets_listed(self, records: list[SheetRecord]) -> None:
+        current = self.sheet_panel.current_sheet_id()
+        self.sheets.merge_records(records)
+        self.controller.load_thumbnails([r.id for r in records if not self.sheets.has_thumbnail(r.id)])
+        target = current if current is not None and self.sheets.record(current) else self.sheet_panel.first_to_review()
+        if target is None and records:
+            target = records[0].id
+        if target is not None:
+            self.sheet_panel.select_sheet(target)
+        else:
+            self.viewer.clear_page("Open sheet photos (Ctrl+O) to start.")
+            self.review.clear()
+
+    def _sheet_loaded(self, record: SheetRecord, image: QImage | None) -> None:
+        self._page_image = image
+        threshold = self.state.threshold
+        if image is None:
+            self.viewer.clear_page(f"{record.label}: " + ("; ".join(record.reasons) or "no page image stored"))
+        else:
+            self.viewer.show_page(image, record.fields, threshold)
+        self.review.show_sheet(record, threshold)
+        self.sheets.update_record(record)
+
+    def _sheet_changed(self, record: SheetRecord, field_name: str) -> None:
+        threshold = self.state.threshold
+        self.sheets.update_record(record)
+        if self.review.sheet is None or self.review.sheet.id != record.id:
+            return  # the teacher moved on; the list row is enough
+        self.viewer.update_fields(record.fields, threshold)
+        self.review.show_sheet(record, threshold, field=field_name or None)
+        if self._advance_after_verify == record.id and record.status == SheetStatus.VERIFIED:
+            self._advance_after_verify = None
+            self._open_next_to_review(record.id)
+
+    def _verify_sheet(self, sheet_id: int) -> None:
+        self._advance_after_verify = sheet_id
+        self.controller.verify_sheet(sheet_id)
+
+    def _open_next_to_review(self, done_id: int) -> None:
+        nxt = self.sheet_panel.first_to_review()
+        if nxt is not None and nxt != done_id:
+            self.sheet_panel.select_sheet(nxt)
+        else:
+            self.status.message("No sheet needs review any more: export when ready (Ctrl+E).", 10000)
+
+    def _field_clicked(self, name: str) -> None:
+        if self.review.sheet is not None:
+            self.review.show_sheet(self.review.sheet, self.state.threshold, field=name)
+
+    def _redraw_current(self) -> None:
+        sheet = self.review.sheet
+        if sheet is not None:
+            self.viewer.update_fields(sheet.fields, self.state.threshold)
+            self.review.show_sheet(sheet, self.state.threshold)
+
+    def _scan_finished(self, summary: str) -> None:
+        self.status.progress.finish()
+        self.status.message(summary, 15000)
+        self.controller.refresh_sheets()
 
     # ------------------------------------------------------------------ geometry
 
@@ -128,4 +208,7 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         settings.setValue("main_window/geometry", self.saveGeometry())
         settings.setValue("main_window/state", self.saveState())
+        self.scanner.cancel()
+        self.scanner.wait(30000)
+        self.controller.wait(30000)  # every edit is written before the window goes
         super().closeEvent(event)

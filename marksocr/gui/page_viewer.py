@@ -7,6 +7,8 @@ they stand out. Wheel zooms, dragging pans, ``0`` fits the page.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import logging
 from collections.abc import Sequence
 
@@ -17,7 +19,9 @@ from PySide6.QtWidgets import (
     QGraphicsView, QWidget,
 )
 
-from marksocr.storage.records import FieldRecord
+
+if TYPE_CHECKING:  # the storage package imports SQLAlchemy: not needed to show the window
+    from marksocr.storage.records import FieldRecord
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +87,20 @@ class PageViewer(QGraphicsView):
         self._page = scene.addPixmap(QPixmap.fromImage(image))
         self._page.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.setSceneRect(QRectF(image.rect()))
-        pen_w = max(2.0, image.width() / 600)
+        self.update_fields(fields, threshold)
+        self.fit()
+
+    def update_fields(self, fields: Sequence[FieldRecord], threshold: float) -> None:
+        """Redraw the field boxes (after an edit) without touching the zoom."""
+        for box in self._boxes.values():
+            self.scene().removeItem(box)
+        self._boxes = {}
+        if self._page is None:
+            return
+        pen_w = max(2.0, self._page.pixmap().width() / 600)
         for field in fields:
             if field.box is not None:
                 self._boxes[field.name] = self._add_field(field, threshold, pen_w)
-        self.fit()
         if self._selected in self._boxes:
             self.select_field(self._selected)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, QSortFilterProxyModel, Qt, Signal,
@@ -18,7 +18,9 @@ from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 from PySide6.QtWidgets import QComboBox, QLabel, QListView, QVBoxLayout, QWidget
 
 from marksocr.domain import SheetStatus
-from marksocr.storage.records import SheetRecord
+
+if TYPE_CHECKING:  # the storage package imports SQLAlchemy: not needed to show the window
+    from marksocr.storage.records import SheetRecord
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,22 @@ class SheetListModel(QAbstractListModel):
         self._records = list(records)
         self._rows = {r.id: i for i, r in enumerate(self._records)}
         self.endResetModel()
+
+    def merge_records(self, records: Iterable[SheetRecord]) -> None:
+        """Update rows in place, add new sheets, drop vanished ones (keeps the selection)."""
+        records = list(records)
+        wanted = {r.id for r in records}
+        for sheet_id in [i for i in self._rows if i not in wanted]:
+            row = self._rows[sheet_id]
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._records[row]
+            self._rows = {r.id: i for i, r in enumerate(self._records)}
+            self._thumbs.pop(sheet_id, None)
+            self.endRemoveRows()
+        for record in records:
+            old = self.record(record.id)
+            if old is None or old != record:
+                self.update_record(record)
 
     def update_record(self, record: SheetRecord) -> None:
         """Replace (or add) one sheet's row."""

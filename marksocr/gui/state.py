@@ -13,7 +13,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from marksocr.domain import MarksocrError
 from marksocr.gui.tasks import run_task
+from marksocr.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -28,19 +30,103 @@ def load_classifier() -> Any:
     return clf
 
 
+def _open_database(url: str | None) -> Any:
+    """Open and migrate the database (worker thread only)."""
+    from marksocr.storage import Database
+
+    t0 = time.perf_counter()
+    db = Database.open(url)
+    log.info("opened %s in %.2f s", db.description, time.perf_counter() - t0)
+    return db
+
+
 class AppState(QObject):
     """Shared, slowly-loaded resources of the application, announced by signals."""
 
     classifier_ready = Signal(object)
     classifier_failed = Signal(str)
     database_ready = Signal(object)
-    database_failed = Signal(str)
+    database_failed = Signal(object)  # the exception
+    settings_changed = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.classifier: Any = None
         self.classifier_error: str | None = None
         self._classifier_loading = False
+        self.database: Any = None
+        self.database_error: str | None = None
+        self.settings_error: str | None = None
+        self.settings: Settings = self._load_settings()
+        self._db_generation = 0
+
+    # ------------------------------------------------------------------ settings
+
+    def _load_settings(self) -> Settings:
+        try:
+            return load_settings()
+        except MarksocrError as exc:  # a broken settings file must not stop the window
+            self.settings_error = str(exc)
+            log.error("%s; using the defaults", exc)
+            return Settings()
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Use new settings (saved by the settings dialog); reopen the database if it moved."""
+        old_url = self.settings.db_url
+        self.settings = self._with_env(settings)
+        self.settings_changed.emit(self.settings)
+        if self.settings.db_url != old_url:
+            self.open_database_in_background(None)
+
+    @staticmethod
+    def _with_env(settings: Settings) -> Settings:
+        try:
+            return load_settings()  # the saved file plus $MARKSOCR_* overrides
+        except MarksocrError:
+            return settings
+
+    @property
+    def threshold(self) -> float:
+        return float(self.settings.threshold)
+
+    @property
+    def operator(self) -> str:
+        return self.settings.operator
+
+    # ------------------------------------------------------------------ database
+
+    def open_database_in_background(self, url: str | None) -> None:
+        """Open (and migrate) the database off the UI thread; ``url`` None: $MARKSOCR_DB / settings / default."""
+        self._db_generation += 1
+        generation = self._db_generation
+        run_task(_open_database, url,
+                 on_success=lambda db: self._on_database(db, generation),
+                 on_failure=self._on_database_error)
+
+    def set_database(self, database: Any) -> None:
+        """Use an already opened database."""
+        self._db_generation += 1
+        self._on_database(database, self._db_generation)
+
+    def _on_database(self, db: Any, generation: int) -> None:
+        if generation != self._db_generation:  # a newer open superseded this one
+            db.close()
+            return
+        old, self.database, self.database_error = self.database, db, None
+        if old is not None and old is not db:
+            old.close()
+        self.database_ready.emit(db)
+
+    def _on_database_error(self, exc: BaseException) -> None:
+        self.database_error = str(exc)
+        log.error("cannot open the database: %s", exc)
+        self.database_failed.emit(exc)
+
+    def close(self) -> None:
+        """Close the database (the window is closing)."""
+        if self.database is not None:
+            self.database.close()
+            self.database = None
 
     # ------------------------------------------------------------------ classifier
 
