@@ -177,15 +177,16 @@ def save_settings(settings: Settings, path: Optional[Path] = None) -> Path:
     return path
 
 
-def normalize_db_url(value: str) -> str:
+def normalize_db_url(value: "str | os.PathLike[str]") -> str:
     """A SQLAlchemy URL as is; a plain file path becomes an absolute ``sqlite:///`` URL."""
-    value = value.strip()
-    if "://" in value:
+    is_path = isinstance(value, os.PathLike)
+    value = os.fspath(value).strip()
+    if "://" in value and not is_path:
         return value
     return "sqlite:///" + str(Path(value).expanduser().resolve())
 
 
-def resolve_db_url(cli_value: Optional[str] = None, settings: Optional[Settings] = None) -> str:
+def resolve_db_url(cli_value: "str | os.PathLike[str] | None" = None, settings: Optional[Settings] = None) -> str:
     """The database URL: ``--db`` > ``$MARKSOCR_DB`` > settings file > default SQLite file."""
     if cli_value:
         return normalize_db_url(cli_value)

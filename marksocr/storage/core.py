@@ -10,6 +10,7 @@ Every public method runs in its own short transaction and returns frozen records
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
 import sqlite3
@@ -80,7 +81,7 @@ class DatabaseCore:
     @classmethod
     def open(
         cls: type[_D],
-        url: Optional[str] = None,
+        url: "str | os.PathLike[str] | None" = None,
         *,
         migrate: bool = True,
         busy_timeout: float = eng.DEFAULT_BUSY_TIMEOUT,
