@@ -80,3 +80,113 @@ def test_bundled_sample_templates_load():
         assert t.reference_image.stat().st_size < 500_000
     t = load_template(folder / "marksocr_a4" / "template.json")
     assert len(_detect_markers(load_image(t.reference_image))) == 4
+
+
+# --------------------------------------------------------------------------- synthetic sheets
+
+@pytest.fixture(scope="module")
+def digits():
+    from marksocr.paths import default_mnist_dir
+    from marksocr.sheets.synth import DigitSource
+
+    if not (default_mnist_dir() / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip("MNIST test digits not found; set $MARKSOCR_MNIST")
+    return DigitSource.from_mnist()
+
+
+@pytest.fixture(scope="module")
+def a4_template():
+    return load_template(resources_dir() / "templates" / "marksocr_a4" / "template.json")
+
+
+def _field_px(f, shape):
+    x, y, w, h = f.box
+    return round(x * shape[1]), round(y * shape[0]), round((x + w) * shape[1]), round((y + h) * shape[0])
+
+
+def test_render_filled_inks_exactly_the_fields_asked(a4_template, digits):
+    from marksocr.sheets.synth import blank_page, render_filled
+
+    values = {"roll_no": "12345678", "Q1": "7.5", "Q3": "10", "total": "17.5"}
+    page = render_filled(a4_template, values, np.random.default_rng(0), digits)
+    blank = blank_page(a4_template)
+    assert page.shape == blank.shape and page.dtype == np.uint8
+    diff = np.abs(page.astype(int) - blank.astype(int)).max(axis=2) > 40
+    outside = diff.copy()
+    for f in a4_template.fields:
+        x0, y0, x1, y1 = _field_px(f, page.shape)
+        inked = diff[y0:y1, x0:x1].sum()
+        assert (inked > 200) == bool(values.get(f.name)), f.name
+        outside[y0:y1, x0:x1] = False
+    assert outside.sum() == 0  # no ink outside the writing areas
+    roll = a4_template.field_named("roll_no")
+    x0, y0, x1, y1 = _field_px(roll, page.shape)
+    cell_w = (x1 - x0) / 8
+    for i in range(8):  # one digit in every comb cell
+        assert diff[y0:y1, round(x0 + i * cell_w):round(x0 + (i + 1) * cell_w)].sum() > 100
+    with pytest.raises(ValueError, match="not in template"):
+        render_filled(a4_template, {"Q99": "1"}, np.random.default_rng(0), digits)
+
+
+def test_random_values_respect_max_and_sum(a4_template):
+    from marksocr.sheets.synth import random_values
+
+    rng = np.random.default_rng(1)
+    seen = set()
+    for _ in range(300):
+        values, anomaly = random_values(a4_template, rng, anomaly_rate=0.3)
+        seen.add(anomaly)
+        assert len(values["roll_no"]) == 8 and len(values["subject_code"]) == 5
+        marks = [float(values[f.name]) for f in a4_template.mark_fields if values[f.name]]
+        assert all(0 <= m <= f.max for m, f in zip(marks, a4_template.mark_fields))
+        assert all(m * 2 == int(m * 2) for m in marks)
+        empty = [f.name for f in a4_template.mark_fields if not values[f.name]]
+        assert (len(empty) == 1) == (anomaly == "mark_empty")
+        if anomaly == "total_empty":
+            assert values["total"] == ""
+        elif anomaly == "total_wrong":
+            assert float(values["total"]) != sum(marks)
+        else:
+            assert float(values["total"]) == sum(marks)
+    assert seen == {"", "total_wrong", "mark_empty", "total_empty"}
+
+
+def test_synthetic_photo_homography_is_the_truth(a4_template, digits):
+    from marksocr.sheets.photo import simulate
+    from marksocr.sheets.synth import render_filled
+
+    page = render_filled(a4_template, {"Q1": "5"}, np.random.default_rng(2), digits)
+    sim = simulate(page, np.random.default_rng(5), "photo")
+    assert sim.image.shape[:2] in ((3200, 2400), (2400, 3200))
+    gray = cv2.cvtColor(sim.image, cv2.COLOR_BGR2GRAY)
+    found = _detect_markers(gray)
+    assert len(found) >= 3
+    for mid, corners in found.items():
+        fx, fy = a4_template.markers["positions"][str(mid)]
+        p = np.array([fx * 2480, fy * 3508, 1.0])
+        q = sim.homography @ p
+        assert np.linalg.norm(q[:2] / q[2] - corners[0]) < 6  # marker's top-left corner where the truth says
+
+
+def test_make_sheet_set_writes_images_and_truth(tmp_path, digits):
+    import csv
+
+    from marksocr.sheets.synth import make_sheet_set
+
+    template = resources_dir() / "templates" / "marksocr_a4" / "template.json"
+    rows = make_sheet_set(template, tmp_path / "set", 3, style="scan", seed=4, anomaly_rate=0.5, digit_source=digits)
+    assert len(rows) == 3
+    table = list(csv.DictReader(open(tmp_path / "set" / "truth.csv", encoding="utf-8")))
+    records = json.loads((tmp_path / "set" / "truth.json").read_text())
+    assert [r["sheet"] for r in table] == [r["sheet"] for r in records] == [p.name for p, _ in rows]
+    for (path, record), row in zip(rows, table):
+        img = load_image(path)
+        assert img.ndim == 2 and min(img.shape) > 1500
+        assert row["total"] == record["values"]["total"] and row["roll_no"] == record["values"]["roll_no"]
+        assert (row["consistent"] == "yes") == (record["anomaly"] == "")
+    again = make_sheet_set(template, tmp_path / "again", 1, style="scan", seed=4, anomaly_rate=0.5,
+                           digit_source=digits)
+    assert again[0][1]["values"] == rows[0][1]["values"]
+    assert again[0][0].read_bytes() == rows[0][0].read_bytes()  # deterministic given the seed
+    other = make_sheet_set(template, tmp_path / "other", 1, style="scan", seed=5, digit_source=digits)
+    assert other[0][1]["values"] != rows[0][1]["values"]
