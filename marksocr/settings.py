@@ -134,7 +134,11 @@ def load_settings(path: Optional[Path] = None, *, apply_env: bool = True) -> Set
     """
     path = Path(path) if path is not None else settings_path()
     values: dict[str, Any] = {}
-    if path.is_file():
+    try:
+        exists = path.is_file()
+    except OSError as exc:
+        raise SettingsError(f"cannot read settings file {path}: {exc.strerror or exc}") from None
+    if exists:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:

@@ -95,8 +95,11 @@ class DatabaseCore:
         from marksocr.settings import normalize_db_url, resolve_db_url
 
         url = normalize_db_url(url) if url else resolve_db_url(None)
-        eng.check_not_corrupt(url)
-        read_engine, write_engine = eng.create_engines(url, busy_timeout)
+        try:
+            eng.check_not_corrupt(url)
+            read_engine, write_engine = eng.create_engines(url, busy_timeout)
+        except OSError as exc:
+            raise StorageError(f"cannot open {eng.describe_url(url)}: {exc.strerror or exc}") from None
         db = cls(url, read_engine, write_engine)
         try:
             if migrate:
