@@ -31,8 +31,8 @@ class ActionSpec:
 
 
 def shortcut_text(action: QAction) -> str:
-    """The action's shortcuts as the user sees them, e.g. ``"Ctrl+O"``."""
-    return ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts())
+    """The action's main shortcut as the user sees it, e.g. ``"Ctrl+O"``."""
+    return action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
 
 
 def make_action(parent: QWidget, spec: ActionSpec) -> QAction:

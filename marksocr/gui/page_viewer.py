@@ -113,16 +113,27 @@ class PageViewer(QGraphicsView):
         box.setToolTip(self._tooltip(field))
         box.setZValue(1)
         self.scene().addItem(box)
-        label = QGraphicsSimpleTextItem(f"{field.name}: {field.value or '∅'}", box)
-        font = QFont(label.font())
-        font.setPixelSize(max(12, int(h * 0.35)))
-        font.setBold(True)
-        label.setFont(font)
-        label.setBrush(colour)
-        label.setPos(x, y - label.boundingRect().height() - 2)
+        self._add_label(field, box, colour)
         if not field.is_checked:
             self._mark_doubtful_digits(field, box, threshold, pen_w)
         return box
+
+    @staticmethod
+    def _add_label(field: FieldRecord, box: QGraphicsRectItem, colour: QColor) -> None:
+        """``name: value`` just right of the box (inside it would hide the handwriting)."""
+        x, y, w, h = field.box  # type: ignore[misc]
+        label = QGraphicsSimpleTextItem(f"{field.name}: {field.value or '∅'}", box)
+        font = QFont(label.font())
+        font.setPixelSize(max(10, min(28, int(h * 0.32))))
+        font.setBold(True)
+        label.setFont(font)
+        label.setBrush(colour)
+        rect = label.boundingRect()
+        label.setPos(x + w + 6, y + (h - rect.height()) / 2)
+        backdrop = QGraphicsRectItem(rect.adjusted(-2, -1, 2, 1), label)
+        backdrop.setBrush(QColor(255, 255, 255, 200))
+        backdrop.setPen(QPen(Qt.PenStyle.NoPen))
+        backdrop.setFlag(QGraphicsItem.GraphicsItemFlag.ItemStacksBehindParent)
 
     @staticmethod
     def _mark_doubtful_digits(field: FieldRecord, box: QGraphicsRectItem, threshold: float, pen_w: float) -> None:

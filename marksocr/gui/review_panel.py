@@ -122,6 +122,7 @@ class ReviewPanel(QWidget):
         self.threshold = 0.9
         self._order: list[str] = []
         self._index = -1
+        self._sent: set[str] = set()  # fields confirmed here whose database update is on its way
         self._build()
         self._show_nothing("Select a sheet to review.")
 
@@ -209,7 +210,9 @@ class ReviewPanel(QWidget):
         self.sheet, self.threshold = sheet, threshold
         if not same:
             self._order = review_order(sheet, threshold)
+            self._sent = set()
         else:
+            self._sent.discard(field or "")  # refused edit or undo: that field is open again
             known = set(self._order)
             self._order += [f.name for f in sheet.fields if f.name not in known]
         if not self._order:
@@ -230,11 +233,14 @@ class ReviewPanel(QWidget):
         name = self.current_field_name()
         return self.sheet.get_field(name) if self.sheet is not None and name else None
 
+    def _is_doubtful(self, name: str) -> bool:
+        if self.sheet is None or name in self._sent:
+            return False
+        return self.sheet.get_field(name).is_doubtful(self.threshold)
+
     def doubtful_left(self) -> list[str]:
         """Names of fields still doubtful (not yet confirmed) on this sheet."""
-        if self.sheet is None:
-            return []
-        return [n for n in self._order if self.sheet.get_field(n).is_doubtful(self.threshold)]
+        return [n for n in self._order if self._is_doubtful(n)]
 
     def _go_to(self, index: int, keep_text: bool = False) -> None:
         changed = index != self._index
@@ -268,7 +274,9 @@ class ReviewPanel(QWidget):
         else:
             self.suggestion.setText(read + (f" &nbsp; <b>{state}</b>" if state else ""))
         self.suggest_button.setEnabled(bool(field.suggestion))
-        reasons = list(field.reasons) + [r for r in sheet.reasons if r not in field.reasons]
+        # The field's own reasons, then sheet-wide ones (registration...) that belong to no field.
+        field_reasons = {r for f in sheet.fields for r in f.reasons}
+        reasons = list(field.reasons) + [r for r in sheet.reasons if r not in field_reasons]
         self.reasons.setText("".join(f"• {html.escape(r)}<br>" for r in reasons) or "<i>no problems found</i>")
         self.hint.setText(self._hint(left))
 
@@ -303,6 +311,7 @@ class ReviewPanel(QWidget):
         if self.sheet is None or field is None:
             return
         value = self.edit.text().strip()
+        self._sent.add(field.name)
         self.field_confirmed.emit(self.sheet.id, field.name, value)
         self._advance_after(field.name)
 
@@ -320,7 +329,7 @@ class ReviewPanel(QWidget):
         start = self._order.index(name)
         for step in range(1, n):
             candidate = self._order[(start + step) % n]
-            if self.sheet is not None and self.sheet.get_field(candidate).is_doubtful(self.threshold):
+            if self._is_doubtful(candidate):
                 self._go_to((start + step) % n)
                 return
         self.hint.setText(self._hint([]))
@@ -332,4 +341,5 @@ class ReviewPanel(QWidget):
 
     def undo(self) -> None:
         if self.sheet is not None:
+            self._sent.clear()  # the stored state decides again
             self.undo_requested.emit(self.sheet.id)

@@ -1,0 +1,148 @@
+"""The main window driven as a teacher would: open sheets, review with the keyboard, export."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from PySide6.QtCore import Qt
+
+from marksocr.domain import SheetStatus
+from tests.gui.conftest import TEMPLATE, scan_and_wait, truth_values
+
+pytestmark = pytest.mark.gui
+
+
+def test_window_opens_offscreen_and_shows_shortcuts(qtbot, tmp_path, monkeypatch):
+    from marksocr.gui.main_window import MainWindow
+
+    win = MainWindow(db_url=f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    assert win.isVisible()
+    assert "Loading the digit model" in win.status.model_label.text()
+    titles = [a.text().replace("&", "") for a in win.menuBar().actions()]
+    assert titles[:2] == ["File", "Review"]
+    actions = win.menus.actions
+    assert actions["open_images"].shortcut().toString() == "Ctrl+O"
+    assert "(Ctrl+O)" in actions["open_images"].toolTip()
+    assert "(F2)" in actions["suggestion"].toolTip()
+    assert "Ctrl+Return" in actions["confirm_sheet"].toolTip()
+
+
+def test_open_generated_sheet_shows_readings(qtbot, window, sheet_set):
+    sheet_dir, _truth = sheet_set
+    image = sorted(sheet_dir.glob("sheet_*"))[0]
+    scan_and_wait(qtbot, window, [image])
+
+    records = window.sheets.records()
+    assert [r.label for r in records] == [image.name]
+    sheet = window.review.sheet
+    assert sheet.status in (SheetStatus.AUTO, SheetStatus.NEEDS_REVIEW)
+    template_fields = [f["name"] for f in __import__("json").loads(TEMPLATE.read_text())["fields"]]
+    assert [f.name for f in sheet.fields] == template_fields
+    assert sorted(window.viewer.field_names()) == sorted(template_fields)  # every box drawn
+    current = window.review.current_field()
+    assert window.review.edit.text() == current.value
+    # doubtful fields come first, lowest confidence first
+    doubtful = [f for f in sheet.fields if f.is_doubtful(window.state.threshold)]
+    if doubtful:
+        assert current.name == min(doubtful, key=lambda f: f.confidence).name
+        assert window.viewer.selected_field() == current.name
+    qtbot.waitUntil(lambda: window.sheets.has_thumbnail(sheet.id), timeout=10_000)
+
+
+def _type_value(qtbot, edit, value: str) -> None:
+    edit.selectAll()
+    if value:
+        qtbot.keyClicks(edit, value)
+    else:
+        qtbot.keyClick(edit, Qt.Key.Key_Delete)
+
+
+def test_keyboard_correction_is_stored_with_audit_entry_and_undone(qtbot, window, sheet_set):
+    sheet_dir, _truth = sheet_set
+    image = sorted(sheet_dir.glob("sheet_*"))[0]
+    scan_and_wait(qtbot, window, [image])
+    review, db = window.review, window.state.database
+    field = review.current_field()
+    new_value = "1" if field.text != "1" else "2"   # valid for every kind, and a real change
+
+    _type_value(qtbot, review.edit, new_value)
+    assert review.edit.text() == new_value
+    qtbot.keyClick(review.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: db.get_sheet(review.sheet.id).get_field(field.name).corrected_value == new_value,
+                    timeout=10_000)
+    entry = db.history(review.sheet.id)[0]
+    assert (entry.action, entry.field_name, entry.old_value, entry.new_value, entry.user) == \
+        ("correct", field.name, field.text, new_value, "tester")
+    assert review.current_field_name() != field.name or len(review.doubtful_left()) == 0  # moved on
+
+    qtbot.keyClick(review.edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: db.get_sheet(review.sheet.id).get_field(field.name).corrected_value is None,
+                    timeout=10_000)
+    assert db.history(review.sheet.id)[0].action == "undo"
+    qtbot.waitUntil(lambda: review.current_field_name() == field.name, timeout=10_000)
+
+
+def _review_whole_sheet(qtbot, window, values: dict[str, str]) -> None:
+    """Type the true value of every field with the keyboard, as a teacher would."""
+    review, ctrl = window.review, window.controller
+    # Enter walks the doubtful fields...
+    for _ in range(len(review.sheet.fields) + 1):
+        if not review.doubtful_left():
+            break
+        _type_value(qtbot, review.edit, values[review.current_field_name()])
+        qtbot.keyClick(review.edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: not ctrl.busy, timeout=10_000)
+    assert review.doubtful_left() == []
+    # ...and Tab reaches the confident ones the model still got wrong.
+    for name, truth in values.items():
+        if review.sheet.get_field(name).value == truth:
+            continue
+        for _ in range(len(review.sheet.fields)):
+            if review.current_field_name() == name:
+                break
+            qtbot.keyClick(review.edit, Qt.Key.Key_Tab)
+        assert review.current_field_name() == name
+        _type_value(qtbot, review.edit, truth)
+        qtbot.keyClick(review.edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: not ctrl.busy, timeout=10_000)
+
+
+def test_confirm_sheets_and_export_expected_csv(qtbot, window, sheet_set, tmp_path):
+    from marksocr.gui.export_dialog import ExportDialog
+
+    sheet_dir, _truth = sheet_set
+    truth = truth_values(sheet_dir)
+    scan_and_wait(qtbot, window, [sheet_dir])
+    db = window.state.database
+    assert len(window.sheets.records()) == len(truth)
+    for _ in range(len(truth)):
+        sheet = window.review.sheet
+        _review_whole_sheet(qtbot, window, truth[sheet.label])
+        qtbot.keyClick(window.review.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda s=sheet.id: db.get_sheet(s).status == SheetStatus.VERIFIED, timeout=10_000)
+        if len({r.id for r in db.list_sheets(status=SheetStatus.VERIFIED)}) < len(truth):
+            qtbot.waitUntil(lambda s=sheet.id: window.review.sheet.id != s, timeout=10_000)  # next sheet opened
+    assert all(r.status == SheetStatus.VERIFIED for r in db.list_sheets())
+
+    dialog = ExportDialog(window.state, [], window)
+    qtbot.addWidget(dialog)
+    out = tmp_path / "marks.csv"
+    dialog.target.set_text(out)
+    dialog.verified_only.setChecked(True)
+    with qtbot.waitSignal(dialog.exported, timeout=10_000) as blocker:
+        dialog.export()
+    report = blocker.args[0]
+    assert report.rows == len(truth)
+    assert "sheet(s) exported" in dialog.report.toPlainText()
+
+    with open(out, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["sheet"] for r in rows} == set(truth)
+    for row in rows:
+        expected = truth[row["sheet"]]
+        assert {k: row[k] for k in expected} == expected
+        assert row["status"] == "verified"
