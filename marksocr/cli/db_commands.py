@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Optional, TextIO
@@ -134,6 +135,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from marksocr.settings import load_settings
     from marksocr.template import load_template
 
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides the progress
     settings = load_settings()
     template_path = args.template or settings.default_template
     if template_path is None:
