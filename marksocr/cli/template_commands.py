@@ -18,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
     _register_new(sub)
     _register_check(sub)
+    _register_foreign(sub)
     _register_synth(sub)
 
 
@@ -87,6 +88,26 @@ def _cmd_check(args: argparse.Namespace) -> int:
         extra = f", {f.cells} cells" if f.cells else ""
         extra += f", max {f.max:g}" if f.max is not None else ""
         print(f"  {f.name:<14} {kind:<13} box {', '.join(f'{v:.3f}' for v in f.box)}{extra}")
+    return 0
+
+
+# --------------------------------------------------------------------------- foreign
+
+def _register_foreign(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("foreign", help="write a non-marksocr sample cover (no markers) and its template",
+                       description="Write blank.png and template.json of a sample answer-book cover that "
+                                   "marksocr did not design (no alignment markers; registered by its "
+                                   "reference image). For tests, benchmarks and demonstrations.")
+    p.add_argument("--out", required=True, type=Path, help="folder to write into")
+    p.add_argument("--variant", choices=("university", "landscape"), default="university")
+    p.set_defaults(func=_cmd_foreign)
+
+
+def _cmd_foreign(args: argparse.Namespace) -> int:
+    from marksocr.sheets.foreign import write_foreign
+
+    path = write_foreign(args.out, args.variant)
+    print(f"wrote {path} and {args.out / 'blank.png'}")
     return 0
 
 

@@ -172,11 +172,12 @@ def write_comb(canvas: Alpha, box: tuple[int, int, int, int], text: str, cells: 
 
 
 def write_string(canvas: Alpha, box: tuple[int, int, int, int], text: str, hand: Hand,
-                 digits: DigitSource, rng: np.random.Generator, touching: float = 0.2) -> None:
+                 digits: DigitSource, rng: np.random.Generator, touching: float = 0.2,
+                 on_line: bool = False) -> None:
     """Write a free digit string (``"7"``, ``"10"``, ``"7.5"``) in ``box`` with natural spacing.
 
     With probability ``touching`` neighbouring digits are pushed together until they touch
-    or overlap a little.
+    or overlap a little. ``on_line``: the box sits on a printed underline; write on it.
     """
     x, y, w, h = box
     size = h * float(np.clip(hand.size + rng.normal(0, 0.04), 0.42, 0.85))
@@ -202,6 +203,8 @@ def write_string(canvas: Alpha, box: tuple[int, int, int, int], text: str, hand:
     digit_h = max((g.shape[0] for g, d in parts if not d), default=size)
     cx = x + rng.uniform(0.05 * w, max(0.05 * w, w * 0.95 - total_w))
     base = y + (h + digit_h) / 2 + rng.normal(0, h * 0.05)
+    if on_line:
+        base = y + h - rng.uniform(0.01, 0.08) * h
     base = float(np.clip(base, y + digit_h + 2, y + h - 2))
     for i, (g, is_dot) in enumerate(parts):
         if i:

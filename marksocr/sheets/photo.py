@@ -99,10 +99,12 @@ def _scan(page: Image, rng: np.random.Generator) -> Simulated:
 def _photo(page: Image, rng: np.random.Generator, hard: bool) -> Simulated:
     rotation = _rotation(rng, hard)
     tilt = rng.uniform(8, 20) if hard else rng.uniform(0, 14)
-    landscape = 45 < (rotation % 180) < 135 and rng.random() < 0.6
-    size = PHOTO_SIZE[::-1] if landscape else PHOTO_SIZE
     fill = rng.uniform(0.72, 0.95) if hard else rng.uniform(0.8, 0.97)
-    dst = _page_quad(page.shape[1], page.shape[0], rotation, tilt, rng.uniform(0, 2 * np.pi), size, fill, rng)
+    quad = _page_quad(page.shape[1], page.shape[0], rotation, tilt, rng.uniform(0, 2 * np.pi), rng)
+    span = quad.max(0) - quad.min(0)
+    landscape = (span[0] > span[1]) == (rng.random() < 0.85)  # people mostly turn the phone to the page
+    size = PHOTO_SIZE[::-1] if landscape else PHOTO_SIZE
+    dst = _fit_quad(quad, size, fill, rng)
     src = np.float32([[0, 0], [page.shape[1], 0], [page.shape[1], page.shape[0]], [0, page.shape[0]]])
     hom = cv2.getPerspectiveTransform(src, dst)
     img = _background(size, rng)
@@ -129,9 +131,9 @@ def _rotation(rng: np.random.Generator, hard: bool) -> float:
     return (base + rng.normal(0, 6)) % 360
 
 
-def _page_quad(w: int, h: int, rotation: float, tilt: float, tilt_dir: float, size: tuple[int, int],
-               fill: float, rng: np.random.Generator) -> npt.NDArray[np.float32]:
-    """Where the page corners land in the photo: rotate in plane, tilt in 3-D, project, fit in frame."""
+def _page_quad(w: int, h: int, rotation: float, tilt: float, tilt_dir: float,
+               rng: np.random.Generator) -> npt.NDArray[np.float64]:
+    """The page corners as the camera sees them: rotated in plane, tilted in 3-D, projected."""
     pts = np.array([[-w / 2, -h / 2, 0], [w / 2, -h / 2, 0], [w / 2, h / 2, 0], [-w / 2, h / 2, 0]], np.float64)
     r = math.radians(rotation)
     rz = np.array([[math.cos(r), -math.sin(r), 0], [math.sin(r), math.cos(r), 0], [0, 0, 1]])
@@ -139,7 +141,12 @@ def _page_quad(w: int, h: int, rotation: float, tilt: float, tilt_dir: float, si
     rt, _ = cv2.Rodrigues(axis * math.radians(tilt))
     pts = pts @ rz.T @ rt.T
     dist = max(w, h) * rng.uniform(1.1, 1.6)  # phone a little over an A4 height away
-    proj = pts[:, :2] * (dist / (dist + pts[:, 2:3]))
+    return pts[:, :2] * (dist / (dist + pts[:, 2:3]))
+
+
+def _fit_quad(proj: npt.NDArray[np.float64], size: tuple[int, int], fill: float,
+              rng: np.random.Generator) -> npt.NDArray[np.float32]:
+    """Scale and place the projected page so that it fills ``fill`` of the frame, somewhere in it."""
     span = proj.max(0) - proj.min(0)
     scale = fill * min(size[0] / span[0], size[1] / span[1])
     proj = (proj - proj.min(0)) * scale
@@ -167,7 +174,7 @@ def _background(size: tuple[int, int], rng: np.random.Generator) -> npt.NDArray[
         angle = rng.uniform(0, np.pi)
         u = xx * math.cos(angle) + yy * math.sin(angle)
         freq = rng.uniform(0.15, 0.4)
-        texture = 0.5 + 0.35 * np.sin(u * freq + low * 1.2) + 0.15 * np.sin(u * freq * 3.7 + low * 2.0)
+        texture = 0.5 + 0.35 * np.sin(u * freq + low * 0.6) + 0.15 * np.sin(u * freq * 3.7 + low * 1.0)
         base = colour[None, None, :] * (0.75 + 0.35 * texture[..., None])
     elif kind == "checks":
         period = rng.uniform(20, 60)

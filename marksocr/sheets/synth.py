@@ -79,7 +79,8 @@ def render_filled(template: Template, values: dict[str, str], rng: np.random.Gen
         if f.cells:
             write_comb(alpha, (0, 0, bw, bh), text, f.cells, hand, digit_source, rng)
         else:
-            write_string(alpha, (0, 0, bw, bh), text, hand, digit_source, rng)
+            write_string(alpha, (0, 0, bw, bh), text, hand, digit_source, rng,
+                         on_line=bool(f.extra.get("underline", False)))
         ink_onto(page, alpha, (x, y), _vary(colour, rng), hand.pressure, rng)
     return page
 

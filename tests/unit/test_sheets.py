@@ -190,3 +190,52 @@ def test_make_sheet_set_writes_images_and_truth(tmp_path, digits):
     assert again[0][0].read_bytes() == rows[0][0].read_bytes()  # deterministic given the seed
     other = make_sheet_set(template, tmp_path / "other", 1, style="scan", seed=5, digit_source=digits)
     assert other[0][1]["values"] != rows[0][1]["values"]
+
+
+# --------------------------------------------------------------------------- foreign layouts
+
+@pytest.mark.parametrize("variant", ["university", "landscape"])
+def test_foreign_layout_has_no_markers_and_blank_writing_areas(tmp_path, variant):
+    rc = cli_main(["template", "foreign", "--out", str(tmp_path / variant), "--variant", variant])
+    assert rc == 0
+    t = load_template(tmp_path / variant / "template.json")
+    assert t.markers is None and t.reference_image.name == "blank.png"
+    page = load_image(t.reference_image)
+    assert page.shape[::-1] == t.page_size
+    assert _detect_markers(page) == {}
+    kinds = {f.kind for f in t.fields}
+    assert {"roll_no", "subject_code", "mark", "total"} <= {getattr(k, "value", k) for k in kinds}
+    for f in t.fields:
+        x0, y0, x1, y1 = _field_px(f, page.shape)
+        crop = page[y0:y1, x0:x1]
+        if f.cells:
+            cw = crop.shape[1] / f.cells
+            crop = np.hstack([crop[:, round(i * cw + cw * 0.2):round((i + 1) * cw - cw * 0.2)] for i in range(f.cells)])
+        assert crop.min() > 200, f.name  # nothing printed inside a writing area
+    # looks nothing like the marksocr sheet (so registration must really use the reference image)
+    ours = load_image(resources_dir() / "templates" / "marksocr_a4" / "blank.png")
+    if page.shape == ours.shape:
+        assert np.mean(np.abs(page.astype(int) - ours.astype(int)) > 60) > 0.02
+
+
+def test_university_roll_number_is_a_free_underlined_line():
+    t = load_template(resources_dir() / "templates" / "foreign_university" / "template.json")
+    roll = t.field_named("roll_no")
+    assert roll.cells is None and roll.extra.get("digits") == 10 and roll.extra.get("underline") is True
+    page = load_image(t.reference_image)
+    x0, y0, x1, y1 = _field_px(roll, page.shape)
+    below = page[y1:y1 + 20, x0:x1]
+    assert (below < 100).mean(axis=1).max() > 0.9  # the printed underline just below the writing area
+
+
+def test_template_synth_cli_writes_a_set(tmp_path, digits):
+    template = resources_dir() / "templates" / "foreign_university" / "template.json"
+    rc = cli_main(["template", "synth", "--template", str(template), "--out", str(tmp_path / "s"), "-n", "1",
+                   "--style", "hard_photo", "--seed", "3"])
+    assert rc == 0
+    records = json.loads((tmp_path / "s" / "truth.json").read_text())
+    assert len(records) == 1 and records[0]["style"] == "hard_photo"
+    assert len(records[0]["values"]["roll_no"]) == 10 and len(records[0]["values"]["subject_code"]) == 6
+    img = load_image(tmp_path / "s" / records[0]["sheet"])
+    assert sorted(img.shape) == [2400, 3200]
+    assert 8 <= records[0]["tilt_deg"] <= 20 and 60 <= records[0]["jpeg_quality"] <= 80

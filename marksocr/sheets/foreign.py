@@ -1,0 +1,253 @@
+"""Foreign answer-book covers: layouts marksocr did not print, with no fiducial markers.
+
+They stand for "any other printed sheet": their templates name a ``reference_image``
+(the blank cover) and photos of them are registered by feature matching. They are
+deliberately unlike the marksocr sheet: black, heavier rules, printed digits near
+the fields (serial numbers, instructions), a free roll-number line with an underline
+instead of a comb, and an emblem and decorations that give feature matching something
+to hold on to.
+
+* ``university``: portrait A4, a framed header with an emblem, candidate details on
+  underlined lines, a two-band marks grid (questions across) and a grand-total box.
+* ``landscape``: landscape A4 internal-assessment sheet, roll-number comb of 10 cells,
+  a 4-cell course code, twelve question cells in one row, and a total.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from marksocr.domain import GrayImage
+from marksocr.sheets.drawing import comb, font, rect, save_page_png, text_in_box
+from marksocr.template import SCHEMA, save_template
+
+log = logging.getLogger(__name__)
+
+VARIANTS = ("university", "landscape")
+INK = 25    # printed text and rules: near black
+RULE = 5    # table rule width, px
+
+
+def render_foreign(variant: str = "university") -> tuple[GrayImage, dict[str, Any]]:
+    """Draw a blank foreign cover; return the page (2-D uint8) and its template JSON object."""
+    if variant == "university":
+        return _university()
+    if variant == "landscape":
+        return _landscape()
+    raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+
+
+def write_foreign(out_dir: Path, variant: str = "university") -> Path:
+    """Write ``blank.png`` and ``template.json`` of a foreign cover into ``out_dir``; return the JSON path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    page, template = render_foreign(variant)
+    save_page_png(Image.fromarray(page), out_dir / "blank.png", colors=8)
+    return save_template(template, out_dir / "template.json")
+
+
+# --------------------------------------------------------------------------- university (portrait)
+
+_U_MAX = (10, 10, 10, 10, 15, 15, 15, 15)
+
+
+def _university() -> tuple[GrayImage, dict[str, Any]]:
+    w, h = 2480, 3508
+    img = Image.new("L", (w, h), 255)
+    d = ImageDraw.Draw(img)
+    fields: list[dict[str, Any]] = []
+    rect(d, (90, 90, w - 90, h - 90), 9, INK)          # page frame, double rule
+    rect(d, (115, 115, w - 115, h - 115), 3, INK)
+    _emblem(d, (330, 350), 170)
+    serif = "serif"
+    text_in_box(d, (560, 180, 2300, 290), "STATE UNIVERSITY OF TECHNOLOGY", font(74, True, serif), INK, "left")
+    text_in_box(d, (560, 300, 2300, 370), "Established 1961  -  Accredited Grade A", font(40, False, serif), 70, "left")
+    text_in_box(d, (560, 390, 2300, 460), "END SEMESTER EXAMINATION, MAY 2026", font(50, True, serif), INK, "left")
+    d.rectangle((160, 590, w - 160, 700), fill=INK)
+    text_in_box(d, (160, 590, w - 160, 700), "MAIN ANSWER BOOK", font(70, True, serif), 255)
+    text_in_box(d, (1750, 730, 2320, 800), "Sl. No.  0471923", font(46, True, "sans"), INK, "right")
+    _barcode(d, (1760, 815, 2320, 905))
+    y = 900
+    for label in ("Name of the Candidate", "Roll Number", "Course Code", "Date of Examination"):
+        y = _detail_line(d, label, y, w, fields)
+    _instructions(d, y + 40)
+    _u_marks_grid(d, fields, top=2030, w=w)
+    return np.asarray(img, dtype=np.uint8).copy(), _template("State University end-semester answer book (foreign)",
+                                                             fields, (w, h))
+
+
+def _detail_line(d: ImageDraw.ImageDraw, label: str, y: int, w: int, fields: list[dict[str, Any]]) -> int:
+    """A label, a colon and a long underline to write on; roll number and course code become fields."""
+    lf = font(50, False, "serif")
+    text_in_box(d, (200, y + 95, 900, y + 165), label, lf, INK, "left")
+    text_in_box(d, (900, y + 95, 940, y + 165), ":", lf, INK, "left")
+    x0, x1, base = 980, w - 220, y + 165
+    d.rectangle((x0, base, x1, base + 2), fill=INK)
+    if label == "Roll Number":
+        fields.append({"name": "roll_no", "kind": "roll_no", "box": _frac((x0 + 10, y + 5, x1 - 10, base - 8), w, 3508),
+                       "digits": 10, "underline": True})
+    elif label == "Course Code":
+        fields.append({"name": "subject_code", "kind": "subject_code",
+                       "box": _frac((x0 + 10, y + 5, x0 + 900, base - 8), w, 3508), "digits": 6,
+                       "underline": True})
+    return y + 185
+
+
+def _instructions(d: ImageDraw.ImageDraw, y: int) -> None:
+    f = font(36, False, "serif")
+    text_in_box(d, (200, y, 2280, y + 60), "INSTRUCTIONS TO CANDIDATES", font(40, True, "serif"), INK, "left")
+    lines = ("1. Write your Roll Number in figures on the line above; do not write it anywhere else.",
+             "2. This answer book contains 32 pages. Do not tear off any page.",
+             "3. Answer all questions from Part A (5 x 2 = 10) and any five from Part B.")
+    for i, line in enumerate(lines):
+        text_in_box(d, (230, y + 75 + i * 58, 2300, y + 130 + i * 58), line, f, 50, "left")
+
+
+def _u_marks_grid(d: ImageDraw.ImageDraw, fields: list[dict[str, Any]], top: int, w: int) -> None:
+    text_in_box(d, (160, top, w - 160, top + 80), "FOR THE USE OF EXAMINERS ONLY", font(52, True, "serif"), INK)
+    x0, x1 = 200, w - 200
+    label_w = 300
+    per_band = 4
+    cell_w = (x1 - x0 - label_w) // per_band
+    head_h, mark_h = 95, 215
+    y = top + 120
+    hf, lf = font(40, True, "sans"), font(40, False, "serif")
+    for band in range(2):
+        qs = range(band * per_band, band * per_band + per_band)
+        rect(d, (x0, y, x0 + label_w + cell_w * per_band, y + head_h + mark_h), RULE, INK)
+        d.rectangle((x0, y + head_h - RULE // 2, x0 + label_w + cell_w * per_band, y + head_h + RULE // 2), fill=INK)
+        text_in_box(d, (x0, y, x0 + label_w, y + head_h), "Question", hf, INK)
+        text_in_box(d, (x0, y + head_h, x0 + label_w, y + head_h + mark_h), "Marks", lf, INK)
+        for k, q in enumerate(qs):
+            cx = x0 + label_w + k * cell_w
+            d.rectangle((cx - RULE // 2, y, cx + RULE // 2, y + head_h + mark_h), fill=INK)
+            text_in_box(d, (cx, y, cx + cell_w, y + head_h), f"{q + 1}  ({_U_MAX[q]})", hf, INK)
+            box = (cx + RULE, y + head_h + RULE, cx + cell_w - RULE, y + head_h + mark_h - RULE)
+            fields.append({"name": f"Q{q + 1}", "kind": "mark", "box": _frac(_inset(box, 6), w, 3508),
+                           "max": _U_MAX[q]})
+        y += head_h + mark_h + 50
+    gt = (x0 + label_w + cell_w * 2, y + 20, x1, y + 260)
+    rect(d, gt, RULE + 3, INK)
+    text_in_box(d, (x0, gt[1], gt[0] - 40, gt[3]), "GRAND TOTAL", font(60, True, "serif"), INK, "right")
+    fields.append({"name": "total", "kind": "total", "box": _frac(_inset(gt, RULE + 9), w, 3508)})
+    sy = gt[3] + 150
+    for (a, b), label in (((200, 1000), "Signature of Examiner"), ((1400, 2280), "Signature of Scrutiniser")):
+        d.rectangle((a, sy, b, sy + 2), fill=INK)
+        text_in_box(d, (a, sy + 12, b, sy + 70), label, font(38, False, "serif"), INK)
+
+
+def _emblem(d: ImageDraw.ImageDraw, centre: tuple[int, int], r: int) -> None:
+    """A seal: rings, a star, radial ticks and a book, so the header has features to match."""
+    cx, cy = centre
+    d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=INK, width=10)
+    d.ellipse((cx - r + 28, cy - r + 28, cx + r - 28, cy + r - 28), outline=INK, width=4)
+    for k in range(36):
+        a = 2 * math.pi * k / 36
+        d.line((cx + (r - 24) * math.cos(a), cy + (r - 24) * math.sin(a),
+                cx + (r - 8) * math.cos(a), cy + (r - 8) * math.sin(a)), fill=INK, width=4)
+    star = [(cx + (r * 0.55 if k % 2 == 0 else r * 0.22) * math.cos(math.pi / 2 + k * math.pi / 5),
+             cy - 25 - (r * 0.55 if k % 2 == 0 else r * 0.22) * math.sin(math.pi / 2 + k * math.pi / 5))
+            for k in range(10)]
+    d.polygon(star, fill=INK)
+    d.polygon([(cx - 80, cy + 60), (cx, cy + 40), (cx + 80, cy + 60), (cx + 80, cy + 110), (cx, cy + 90),
+               (cx - 80, cy + 110)], outline=INK, width=6)
+    d.line((cx, cy + 40, cx, cy + 90), fill=INK, width=5)
+
+
+def _barcode(d: ImageDraw.ImageDraw, box: tuple[int, int, int, int]) -> None:
+    x0, y0, x1, y1 = box
+    rng = np.random.default_rng(471923)  # fixed: the printed sheet is the same on every run
+    x = x0
+    while x < x1 - 8:
+        bw = int(rng.integers(3, 12))
+        if rng.random() < 0.55:
+            d.rectangle((x, y0, min(x + bw, x1), y1), fill=INK)
+        x += bw + int(rng.integers(3, 9))
+
+
+# --------------------------------------------------------------------------- landscape
+
+_L_MAX = (5, 5, 5, 5, 5, 5, 10, 10, 10, 10, 15, 15)
+
+
+def _landscape() -> tuple[GrayImage, dict[str, Any]]:
+    w, h = 3508, 2480
+    img = Image.new("L", (w, h), 250)
+    d = ImageDraw.Draw(img)
+    fields: list[dict[str, Any]] = []
+    d.rectangle((0, 0, w, 330), fill=215)  # a tinted header band
+    d.polygon([(0, 330), (260, 0), (420, 0), (160, 330)], fill=180)
+    d.polygon([(w - 420, 330), (w - 160, 0), (w, 0), (w, 330), (w - 260, 330)], fill=180)
+    text_in_box(d, (450, 60, w - 450, 190), "Institute of Applied Sciences", font(96, True, "sans"), INK)
+    text_in_box(d, (450, 200, w - 450, 280), "Continuous Internal Assessment  -  Mark Sheet", font(54), 60)
+    lf = font(52, True, "sans")
+    y = 450
+    text_in_box(d, (160, y, 760, y + 170), "REGISTER No.", lf, INK, "left")
+    roll = (780, y, 780 + 10 * 150, y + 170)
+    comb(d, roll, 10, 4, INK, divider_height=0.35)
+    fields.append({"name": "roll_no", "kind": "roll_no", "box": _frac(_inset(roll, 10), w, h), "cells": 10})
+    text_in_box(d, (2420, y, 2820, y + 170), "COURSE", lf, INK, "left")
+    course = (2830, y, 2830 + 4 * 150, y + 170)
+    comb(d, course, 4, 4, INK, divider_height=0.35)
+    fields.append({"name": "subject_code", "kind": "subject_code", "box": _frac(_inset(course, 10), w, h), "cells": 4})
+    text_in_box(d, (160, 700, w - 160, 770), "Section A: Q1 - Q6 (5 marks each)     Section B: Q7 - Q10 (10 marks each)"
+                "     Section C: Q11 - Q12 (15 marks each)", font(40), 70)
+    _l_marks_row(d, fields, top=860, w=w, h=h)
+    rect(d, (160, 1420, w - 160, 1900), 3, 90)  # a remarks box: printed, never a field
+    text_in_box(d, (190, 1440, 900, 1510), "Remarks / Attendance (%):", font(42), 60, "left")
+    for k in range(14):  # a decorative dotted rule
+        x = 160 + k * 245
+        d.ellipse((x, 2000, x + 22, 2022), fill=120)
+    text_in_box(d, (160, 2150, 1500, 2230), "Faculty in charge:", font(46), INK, "left")
+    d.rectangle((620, 2225, 1500, 2227), fill=INK)
+    text_in_box(d, (2000, 2150, 3340, 2230), "HoD:", font(46), INK, "left")
+    d.rectangle((2150, 2225, 3340, 2227), fill=INK)
+    return np.asarray(img, dtype=np.uint8).copy(), _template("Institute internal-assessment mark sheet (landscape, "
+                                                             "foreign)", fields, (w, h))
+
+
+def _l_marks_row(d: ImageDraw.ImageDraw, fields: list[dict[str, Any]], top: int, w: int, h: int) -> None:
+    x0, label_w, cell_w = 160, 260, 200
+    head_h, mark_h = 150, 250
+    right = x0 + label_w + cell_w * len(_L_MAX)
+    rect(d, (x0, top, right, top + head_h + mark_h), 4, INK)
+    d.rectangle((x0, top + head_h - 2, right, top + head_h + 2), fill=INK)
+    text_in_box(d, (x0, top, x0 + label_w, top + head_h), "Q. No.", font(42, True), INK)
+    text_in_box(d, (x0, top + head_h, x0 + label_w, top + head_h + mark_h), "Marks", font(42, True), INK)
+    for i, maximum in enumerate(_L_MAX):
+        cx = x0 + label_w + i * cell_w
+        d.rectangle((cx - 2, top, cx + 2, top + head_h + mark_h), fill=INK)
+        text_in_box(d, (cx, top + 10, cx + cell_w, top + 80), f"{i + 1}", font(50, True), INK)
+        text_in_box(d, (cx, top + 80, cx + cell_w, top + head_h - 10), f"max {maximum}", font(34), 80)
+        box = (cx + 4, top + head_h + 4, cx + cell_w - 4, top + head_h + mark_h - 4)
+        fields.append({"name": f"Q{i + 1}", "kind": "mark", "box": _frac(_inset(box, 6), w, h), "max": maximum})
+    tx0 = right + 60
+    tot = (tx0, top + head_h, w - 160, top + head_h + mark_h)
+    text_in_box(d, (tx0, top, w - 160, top + head_h), "TOTAL", font(50, True), INK)
+    rect(d, tot, 8, INK)
+    fields.append({"name": "total", "kind": "total", "box": _frac(_inset(tot, 14), w, h)})
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _template(name: str, fields: list[dict[str, Any]], size: tuple[int, int]) -> dict[str, Any]:
+    return {"schema": SCHEMA, "name": name, "reference_image": "blank.png", "page_size": list(size),
+            "generator": {"program": "marksocr.sheets.foreign"}, "fields": fields}
+
+
+def _inset(box: tuple[int, int, int, int], m: int) -> tuple[int, int, int, int]:
+    return box[0] + m, box[1] + m, box[2] - m, box[3] - m
+
+
+def _frac(box: tuple[int, int, int, int], w: int, h: int) -> list[float]:
+    x0, y0, x1, y1 = box
+    return [round(x0 / w, 6), round(y0 / h, 6), round((x1 - x0) / w, 6), round((y1 - y0) / h, 6)]
+
+
+
