@@ -102,6 +102,14 @@ def create_engines(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> tupl
             engine = create_engine(u, pool_pre_ping=True, connect_args=connect_args)
             return engine, engine
         path = sqlite_path(url)
+        if path is None:  # in-memory: one connection shared by everything, or each would see its own DB
+            from sqlalchemy.pool import StaticPool
+
+            eng = create_engine(u, poolclass=StaticPool, connect_args={"check_same_thread": False})
+            on_connect, on_begin = _sqlite_on_connect(busy_timeout, immediate=False)
+            event.listen(eng, "connect", on_connect)
+            event.listen(eng, "begin", on_begin)
+            return eng, eng
         if path is not None:
             if path.is_dir():
                 raise StorageError(f"database file {path} is a folder, not a file")

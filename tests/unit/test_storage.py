@@ -229,3 +229,15 @@ def test_storage_imports_no_qt_tensorflow_or_opencv():
             "print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_in_memory_database_and_default_location(monkeypatch, tmp_path):
+    with Database.open("sqlite://") as mem:
+        t = mem.register_template(make_template())
+        mem.save_reading(make_reading("0d" * 32), t.id)
+        assert len(mem.list_sheets()) == 1
+    with Database.open() as default:  # no URL, no variable, no settings: the user data folder
+        assert default.description.endswith("marksocr/marks.sqlite3")
+    monkeypatch.setenv("MARKSOCR_DB", str(tmp_path / "env.db"))
+    with Database.open() as from_env:
+        assert from_env.description == f"database file {tmp_path / 'env.db'}"
