@@ -59,6 +59,8 @@ class RegistrationResult:
     method: str
     quality: float
     page: Optional[GrayImage] = None
+    photo: Optional[GrayImage] = None
+    """The gray photo that was registered (fields can be cut from it at a higher resolution)."""
     homography: Optional[np.ndarray] = None
     page_size: tuple[int, int] = (0, 0)
     reason: str = ""
@@ -156,10 +158,12 @@ def _load_reference(path: str) -> Optional[GrayImage]:
     return img
 
 
-def reference_page(template: Template, size: tuple[int, int]) -> Optional[GrayImage]:
-    """The template's reference image resized to the working page size, or None."""
+def reference_page(template: Template, size: Optional[tuple[int, int]] = None) -> Optional[GrayImage]:
+    """The template's reference image (resized to ``size`` when given), or None."""
     if template.reference_image is None:
         return None
+    if size is None:
+        return _load_reference(str(template.reference_image))
     return _reference_resized(str(template.reference_image), size)
 
 
@@ -468,6 +472,7 @@ def register_page(image: np.ndarray, template: Template, *, page_width: int = DE
 def _finish(res: RegistrationResult, photo: GrayImage, template: Template, size: tuple[int, int]) -> None:
     """Warp the page and fold coverage and the reference check into the quality."""
     res.page = warp(photo, res.homography, size)
+    res.photo = photo
     res.debug["registered"] = res.page
     cov = _coverage(photo.shape[:2], res.homography, size)
     res.details["coverage"] = round(cov, 3)

@@ -37,6 +37,9 @@ class Glyph:
     point_confidence: float = 1.0
     """For a decimal point: how point-like the blob is (0..1)."""
     cell: Optional[int] = None
+    split: Optional[list["Glyph"]] = None
+    """For a digit that may be two touching digits: the split alternative (the reader lets the
+    classifier arbitrate between one wide digit and the parts)."""
 
 
 @dataclass
@@ -57,14 +60,12 @@ class _Group:
 
     @staticmethod
     def of(mask: np.ndarray) -> "_Group":
-        ys, xs = np.nonzero(mask)
-        if len(xs) == 0:
-            return _Group(mask, 0, 0, 0, 0)
-        return _Group(mask, int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+        x, y, w, h = cv2.boundingRect(mask)
+        return _Group(mask, int(x), int(y), int(w), int(h))
 
     @property
     def area(self) -> int:
-        return int(self.mask.sum())
+        return int(cv2.countNonZero(self.mask[self.y:self.y + self.h, self.x:self.x + self.w])) if self.w else 0
 
     def merged(self, other: "_Group") -> "_Group":
         return _Group.of(self.mask | other.mask)
@@ -95,10 +96,12 @@ def _group_strokes(parts: list[_Group], digit_h: float) -> list[_Group]:
                 ov = _overlap_x(a, b)
                 small = min(a.w, b.w)
                 gap = -ov
-                frag = min(a.h, b.h) < 0.5 * digit_h and min(a.area, b.area) < 0.35 * max(a.area, b.area)
+                frag = min(a.h, b.h) < 0.55 * digit_h and min(a.area, b.area) < 0.5 * max(a.area, b.area)
                 m = a.merged(b)
-                too_wide = m.w > 0.95 * max(m.h, 0.6 * digit_h) and ov < 0.6 * small
-                if (ov >= 0.5 * small and not too_wide) or (frag and gap < 0.12 * digit_h and not too_wide):
+                too_wide = m.w > 1.3 * max(m.h, 0.8 * digit_h)
+                v_ov = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+                stacked = v_ov <= 0.25 * min(a.h, b.h) and ov >= -0.05 * digit_h
+                if (ov >= 0.5 * small or stacked or (frag and gap < 0.15 * digit_h)) and not too_wide:
                     groups[i] = m
                     del groups[j]
                     changed = True
@@ -154,18 +157,32 @@ def _projection_split(g: _Group, n: int) -> list[_Group]:
     return _cut(g, cuts)
 
 
-def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float) -> list[_Group]:
-    out = []
+SURE_SPLIT = 1.7
+"""Width/height above which a group is surely several touching digits."""
+MAYBE_SPLIT = 1.12
+"""Width/height above which a group may be two touching digits (the classifier decides)."""
+
+
+def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float) -> list[tuple[_Group, Optional[list[_Group]]]]:
+    """Each group with its split alternative: ``(group, None)``, ``(group, parts)`` when it may be
+    two digits, or ``(part, None)`` for each part of a group that surely is several digits."""
+    out: list[tuple[_Group, Optional[list[_Group]]]] = []
     for g in groups:
         h = max(g.h, 0.7 * digit_h)
         ratio = g.w / h
-        if ratio < 1.05:
-            out.append(g)
+        if ratio < MAYBE_SPLIT:
+            out.append((g, None))
             continue
-        n = int(max(2, min(4, round(g.w / (0.62 * h)))))
+        n = int(max(2, min(4, round(g.w / (0.62 * h))))) if ratio >= SURE_SPLIT else 2
         parts = _mser_split(g, gray, n) or _projection_split(g, n)
+        parts = [p for p in parts if p.area > 0]
         log.debug("split group %dx%d into %d", g.w, g.h, len(parts))
-        out.extend(parts)
+        if len(parts) < 2:
+            out.append((g, None))
+        elif ratio >= SURE_SPLIT:
+            out += [(p, None) for p in parts]
+        else:
+            out.append((g, parts))
     return out
 
 
@@ -244,7 +261,6 @@ def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
         groups = _group_strokes(big, digit_h)
         # small pieces right beside a digit are fragments of it (unless they are a point)
         if cells:
-            groups = _split_touching(groups, cleaned, digit_h) if len(groups) < len(cells) else groups
             per_cell = _assign_cells(groups + [s for s in small if s.area >= 0.02 * digit_h ** 2], cells)
             for i in sorted(per_cell):
                 g = per_cell[i]
@@ -253,8 +269,9 @@ def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
                 glyphs.append(Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g), cell=i))
             discarded = sum(s.area for s in small if s.area < 0.02 * digit_h ** 2)
         else:
-            groups = _split_touching(groups, cleaned, digit_h)
-            items: list[Glyph] = [Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g)) for g in groups]
+            pairs = _split_touching(groups, cleaned, digit_h)
+            groups = [g for g, _ in pairs]
+            items: list[Glyph] = [_glyph(cleaned, g, parts) for g, parts in pairs]
             discarded = 0
             for s in small:
                 score = _point_score(s, groups, digit_h) if allow_point else 0.0
@@ -271,6 +288,11 @@ def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
         x, y, w, h = gl.box
         cv2.rectangle(overlay, (x, y), (x + w - 1, y + h - 1), (0, 0, 255) if gl.kind == "digit" else (255, 0, 0), 1)
     return Segmentation(glyphs, empty_conf, {"segments": overlay})
+
+
+def _glyph(cleaned: GrayImage, g: _Group, parts: Optional[list[_Group]]) -> Glyph:
+    split = [Glyph("digit", (p.x, p.y, p.w, p.h), _crop(cleaned, p)) for p in parts] if parts else None
+    return Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g), split=split)
 
 
 def _one_point(glyphs: list[Glyph]) -> list[Glyph]:

@@ -13,7 +13,7 @@ The result is only a *suggestion*: the sheet still goes to review.
 
 from __future__ import annotations
 
-import itertools
+import heapq
 import logging
 import math
 from collections.abc import Collection, Sequence
@@ -61,22 +61,33 @@ def decode_marks(template: Template, readings: Sequence[FieldReading], k: int = 
     slots = [(f.name, i, d) for f in specs for i, d in enumerate(by_name[f.name].digits)]
     current = sum(math.log(max(d.confidence, FLOOR_PROB)) for _, _, d in slots)
     order = sorted(range(len(slots)), key=lambda s: slots[s][2].confidence)[:k]
-    options = [_options(slots[s][2]) for s in order]
-    best: Optional[Decoded] = None
-    for combo in itertools.product(*options):
-        chars = {s: c for s, (c, _) in zip(order, combo)}
-        lp = current + sum(math.log(p) - math.log(max(slots[s][2].confidence, FLOOR_PROB)) for s, (_, p) in zip(order, combo))
-        if best is not None and lp <= best.log_prob:
-            continue
+    options = [sorted(_options(slots[s][2]), key=lambda o: -o[1]) for s in order]
+    costs = [[-math.log(p) for _, p in opts] for opts in options]
+    base = current - sum(math.log(max(slots[s][2].confidence, FLOOR_PROB)) for s in order)
+    # best-first enumeration of the product of options: the first consistent one is the best
+    start = (0,) * len(order)
+    heap = [(sum(c[0] for c in costs), start)]
+    seen = {start}
+    for _ in range(3 ** len(order)):
+        if not heap:
+            break
+        cost, idx = heapq.heappop(heap)
+        chars = {s: options[j][i][0] for j, (s, i) in enumerate(zip(order, idx))}
         cand = dict(texts)
         for f in specs:
             cand[f.name] = "".join(chars.get(j, d.label) for j, (n, _, d) in enumerate(slots) if n == f.name)
         if _consistent(template, specs, cand):
             changed = {f.name: cand[f.name] for f in specs if cand[f.name] != texts[f.name]}
-            best = Decoded(changed, lp, current)
-    if best is not None:
-        log.debug("decoding: %s (log p %.2f vs %.2f)", best.texts, best.log_prob, best.current_log_prob)
-    return best
+            best = Decoded(changed, base - cost, current)
+            log.debug("decoding: %s (log p %.2f vs %.2f)", best.texts, best.log_prob, best.current_log_prob)
+            return best
+        for j in range(len(idx)):
+            if idx[j] + 1 < len(options[j]):
+                nxt = idx[:j] + (idx[j] + 1,) + idx[j + 1:]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    heapq.heappush(heap, (cost - costs[j][idx[j]] + costs[j][idx[j] + 1], nxt))
+    return None
 
 
 def _consistent(template: Template, specs, texts: dict[str, str]) -> bool:

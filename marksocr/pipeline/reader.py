@@ -40,6 +40,9 @@ benchmarks/RESULTS-sheets.md (threshold sweep) and the note where it is set belo
 GOOD_REGISTRATION = 0.6
 """Registration quality needed for ``auto`` (below: the sheet is read but goes to review)."""
 
+FIELD_SCALE_MAX = 2.0
+"""Fields are cut at up to this many times the page resolution (2 x 1240 px = A4 at 300 dpi)."""
+
 DebugCallback = Callable[[str, np.ndarray], None]
 
 
@@ -101,19 +104,52 @@ def _emit(cb: Optional[DebugCallback], name: str, img: np.ndarray) -> None:
 
 def _read_fields(reg: RegistrationResult, template: Template, classifier: Any,
                  on_debug: Optional[DebugCallback]) -> list[FieldReading]:
-    ref = reference_page(template, reg.page_size)
+    ref = reference_page(template)
     work: list[_Field] = []
     crops: list[np.ndarray] = []
     for spec in template.fields:
-        images = clean_field(reg.page, spec, reference=ref)
+        images = clean_field(reg.page, spec, reference=ref, photo=reg.photo, homography=reg.homography,
+                             scale=_field_scale(reg))
         allow_point = spec.is_numeric_mark and not spec.cells
         seg = segment_field(images.clean, images.cleaned, images.inner, cells=images.cells, allow_point=allow_point)
         work.append(_Field(spec, images, seg, len(crops)))
-        crops += [g.crop for g in seg.glyphs if g.kind == "digit"]
+        for g in seg.glyphs:
+            if g.kind == "digit":
+                crops.append(g.crop)
+                crops += [p.crop for p in g.split or ()]
         for name, img in {**images.debug, **seg.debug}.items():
             _emit(on_debug, f"{spec.name}/{name}", img)
     probs = np.asarray(classifier.predict_proba(crops)) if crops else np.zeros((0, 10))
     return [_field_reading(w, probs) for w in work]
+
+
+def _field_scale(reg: RegistrationResult) -> float:
+    """Cut fields at the photo's own resolution (capped at 2x the page): thin strokes survive."""
+    if reg.photo is None or reg.homography is None:
+        return 1.0
+    w, h = reg.page_size
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]]).reshape(-1, 1, 2)
+    quad = cv2.perspectiveTransform(corners, np.linalg.inv(reg.homography)).reshape(-1, 2)
+    photo_width = 0.5 * (np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3]))
+    return float(np.clip(photo_width / w, 1.0, FIELD_SCALE_MAX))
+
+
+def _digit(label_probs: np.ndarray, box, crop, factor: float = 1.0) -> DigitReading:
+    order = np.argsort(-label_probs)[:3]
+    alts = tuple((str(int(i)), float(label_probs[i] * factor)) for i in order)
+    return DigitReading(alts[0][0], alts[0][1], box, alts, crop)
+
+
+def split_posterior(ratio: float, whole: float, parts: float) -> float:
+    """Probability that a wide glyph is one digit rather than two touching ones.
+
+    ``whole`` / ``parts`` are the classifier's confidence in the glyph as one digit and its
+    least confident part; the prior for "one digit" falls from 0.9 at width/height 1.12 to
+    0.1 at 1.7.
+    """
+    prior = float(np.clip(0.9 - 0.8 * (ratio - 1.12) / (1.7 - 1.12), 0.1, 0.9))
+    a, b = prior * whole, (1.0 - prior) * parts
+    return a / max(a + b, 1e-9)
 
 
 def _field_reading(w: _Field, probs: np.ndarray) -> FieldReading:
@@ -126,9 +162,16 @@ def _field_reading(w: _Field, probs: np.ndarray) -> FieldReading:
             continue
         p = probs[k]
         k += 1
-        order = np.argsort(-p)[:3]
-        alts = tuple((str(int(i)), float(p[i])) for i in order)
-        digits.append(DigitReading(alts[0][0], alts[0][1], g.box, alts, g.crop))
+        if not g.split:
+            digits.append(_digit(p, g.box, g.crop))
+            continue
+        pp = probs[k:k + len(g.split)]
+        k += len(g.split)
+        post = split_posterior(g.box[2] / max(1.0, g.box[3]), float(p.max()), float(pp.max(axis=1).min()))
+        if post >= 0.5:
+            digits.append(_digit(p, g.box, g.crop, post))
+        else:
+            digits += [_digit(q, s.box, s.crop, 1.0 - post) for q, s in zip(pp, g.split)]
     text = "".join(d.label for d in digits)
     conf = min((d.confidence for d in digits), default=w.seg.empty_confidence)
     return FieldReading(w.spec.name, w.spec.kind, text, float(conf), tuple(digits), box=w.images.box, crop=w.images.gray)

@@ -1,0 +1,195 @@
+"""Sheet-reading benchmark: synthetic sheet photos -> read_sheet -> accuracy, auto rate, speed.
+
+Generates (or reuses, cached under ``out/bench-sheets/``) sets of synthetic sheets with
+``marksocr.sheets.synth`` per style (scan, photo, hard_photo) and per layout (ours: printed
+sheet with ArUco markers; foreign: a layout with only a reference image), 2400x3200 photos,
+MNIST *test* digits. Reads each with the shipped model and prints per set:
+
+* raw field accuracy by field kind (text read == text written),
+* share of sheets read fully right, share ``auto``, share of ``auto`` sheets with a wrong field,
+* seconds per sheet (loading the file + read_sheet),
+
+then the auto rate / wrong-auto rate over all sets at several thresholds (the verdict is
+recomputed from the recorded confidences, so one reading pass serves every threshold).
+Results are also written to ``benchmarks/RESULTS-sheets.md``.
+
+    .venv/bin/python benchmarks/sheets.py --n 100            # full run
+    .venv/bin/python benchmarks/sheets.py --n 10 --styles photo --layouts ours   # quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from marksocr.domain import SheetStatus  # noqa: E402
+from marksocr.pipeline.checks import check_sheet  # noqa: E402
+
+log = logging.getLogger("benchmarks.sheets")
+
+STYLES = ("scan", "photo", "hard_photo")
+THRESHOLDS = (0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
+
+
+@dataclass
+class SheetResult:
+    fields_ok: dict[str, bool]
+    kinds: dict[str, str]
+    status: str
+    min_conf: float
+    checks_ok: bool
+    seconds: float
+    wrong: list[str] = field(default_factory=list)
+
+    @property
+    def all_ok(self) -> bool:
+        return all(self.fields_ok.values())
+
+    def auto_at(self, t: float) -> bool:
+        return self.checks_ok and self.min_conf >= t
+
+
+def layouts() -> dict[str, Path]:
+    """Template files: ``ours`` (markers) and ``foreign`` (reference image only), when present."""
+    out = {"ours": ROOT / "resources" / "templates" / "marksocr_a4" / "template.json"}
+    for p in sorted((ROOT / "resources" / "templates").glob("*/template.json")):
+        raw = json.loads(p.read_text())
+        if not raw.get("markers") and raw.get("reference_image"):
+            out["foreign"] = p
+            break
+    return out
+
+
+def ensure_set(template: Path, layout: str, style: str, n: int, seed: int, cache: Path) -> Path:
+    from marksocr.sheets.synth import make_sheet_set
+
+    d = cache / f"{layout}-{style}-n{n}-s{seed}"
+    if not (d / "truth.json").is_file():
+        t = time.perf_counter()
+        make_sheet_set(template, d, n, style=style, seed=seed)
+        log.warning("generated %s in %.0f s", d.name, time.perf_counter() - t)
+    return d
+
+
+def read_set(d: Path, template, classifier, options) -> list[SheetResult]:
+    from marksocr.imaging.io import load_image
+    from marksocr.pipeline import read_sheet
+    from marksocr.pipeline.reader import GOOD_REGISTRATION
+
+    results = []
+    for rec in json.loads((d / "truth.json").read_text()):
+        t0 = time.perf_counter()
+        img = load_image(d / rec["sheet"])
+        r = read_sheet(img, template, classifier, source=str(d / rec["sheet"]), options=options)
+        secs = time.perf_counter() - t0
+        truth = rec["values"]
+        got = {f.name: f.text for f in r.fields}
+        ok = {f.name: got.get(f.name) == truth.get(f.name, "") and r.status != SheetStatus.FAILED for f in template.fields}
+        confs = [d.confidence for f in r.fields for d in f.digits] + [f.confidence for f in r.fields if not f.digits]
+        checks_ok = (r.status != SheetStatus.FAILED and r.registration_quality >= GOOD_REGISTRATION
+                     and not check_sheet(template, got))
+        wrong = [f"{n}: {got.get(n)!r} != {truth.get(n, '')!r}" for n, v in ok.items() if not v]
+        res = SheetResult(ok, {f.name: str(getattr(f.kind, "value", f.kind)) for f in template.fields}, r.status.value,
+                          min(confs, default=1.0) if r.status != SheetStatus.FAILED else 0.0, checks_ok, secs, wrong)
+        if res.status == "auto" and not res.all_ok:
+            log.warning("WRONG AUTO %s/%s: %s", d.name, rec["sheet"], wrong)
+        elif wrong:
+            log.info("%s/%s %s: %s %s", d.name, rec["sheet"], r.status.value, wrong, r.reasons[:3])
+        results.append(res)
+    return results
+
+
+def summarize(name: str, rs: list[SheetResult]) -> dict:
+    by_kind: dict[str, list[bool]] = defaultdict(list)
+    for r in rs:
+        for n, ok in r.fields_ok.items():
+            by_kind[r.kinds[n]].append(ok)
+    autos = [r for r in rs if r.status == "auto"]
+    return {
+        "set": name, "sheets": len(rs),
+        "fields": 100.0 * sum(sum(v) for v in by_kind.values()) / max(1, sum(len(v) for v in by_kind.values())),
+        **{k: 100.0 * sum(v) / len(v) for k, v in sorted(by_kind.items())},
+        "fully_right": 100.0 * sum(r.all_ok for r in rs) / max(1, len(rs)),
+        "auto": 100.0 * len(autos) / max(1, len(rs)),
+        "wrong_auto": 100.0 * sum(not r.all_ok for r in autos) / max(1, len(autos)),
+        "failed": sum(r.status == "failed" for r in rs),
+        "s_per_sheet": sum(r.seconds for r in rs) / max(1, len(rs)),
+    }
+
+
+def table(rows: list[dict]) -> str:
+    kinds = ["roll_no", "subject_code", "mark", "total"]
+    head = ["set", "sheets", "fields %", *[f"{k} %" for k in kinds], "fully right %", "auto %", "wrong auto %", "failed", "s/sheet"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        vals = [r["set"], str(r["sheets"]), f"{r['fields']:.2f}", *[f"{r[k]:.2f}" if k in r else "-" for k in kinds],
+                f"{r['fully_right']:.1f}", f"{r['auto']:.1f}", f"{r['wrong_auto']:.2f}", str(r["failed"]), f"{r['s_per_sheet']:.2f}"]
+        lines.append("| " + " | ".join(vals) + " |")
+    return "\n".join(lines)
+
+
+def sweep(rs: list[SheetResult]) -> str:
+    lines = ["| threshold | auto % | wrong auto % | wrong auto sheets |", "|---|---|---|---|"]
+    for t in THRESHOLDS:
+        autos = [r for r in rs if r.auto_at(t)]
+        wrong = sum(not r.all_ok for r in autos)
+        lines.append(f"| {t:.2f} | {100.0 * len(autos) / max(1, len(rs)):.1f} | {100.0 * wrong / max(1, len(autos)):.2f} | {wrong} / {len(autos)} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=100, help="sheets per set (default 100)")
+    ap.add_argument("--seed", type=int, default=1000, help="generator seed (default 1000)")
+    ap.add_argument("--styles", default=",".join(STYLES))
+    ap.add_argument("--layouts", default="ours,foreign")
+    ap.add_argument("--cache", type=Path, default=ROOT / "out" / "bench-sheets")
+    ap.add_argument("--model", type=Path, default=None)
+    ap.add_argument("--threshold", type=float, default=None, help="verdict threshold (default: the pipeline's)")
+    ap.add_argument("--write", type=Path, default=ROOT / "benchmarks" / "RESULTS-sheets.md")
+    ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+
+    from marksocr.pipeline import ReadOptions
+    from marksocr.pipeline.reader import DEFAULT_THRESHOLD
+    from marksocr.recognition import DigitClassifier
+    from marksocr.template import load_template
+
+    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    clf = DigitClassifier.load(args.model)
+    available = layouts()
+    rows, everything = [], []
+    for layout in args.layouts.split(","):
+        if layout not in available:
+            print(f"layout {layout!r} not available (no template found), skipped")
+            continue
+        template = load_template(available[layout])
+        for style in args.styles.split(","):
+            d = ensure_set(available[layout], layout, style, args.n, args.seed, args.cache)
+            rs = read_set(d, template, clf, ReadOptions(threshold=threshold))
+            rows.append(summarize(f"{layout}/{style}", rs))
+            everything += rs
+            print(table(rows[-1:]).splitlines()[-1], flush=True)
+    rows.append(summarize("all", everything))
+    out = (f"model `{clf.version}`, threshold {threshold}, {args.n} sheets per set, seed {args.seed}, 2400x3200\n\n"
+           f"{table(rows)}\n\nThreshold sweep (all sets):\n\n{sweep(everything)}\n")
+    print()
+    print(out)
+    if not args.no_write:
+        args.write.write_text("# Sheet-reading benchmark (benchmarks/sheets.py)\n\n" + out, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Sum-consistent decoding picks the most probable alternative reading passing every check."""
+
+from __future__ import annotations
+
+import math
+
+from marksocr.domain import DigitReading, FieldKind, FieldReading, FieldSpec, Template
+from marksocr.pipeline.decoding import decode_marks, decode_roster
+
+TPL = Template(name="t", fields=(
+    FieldSpec("Q1", FieldKind.MARK, (0.5, 0.3, 0.2, 0.05), max=10),
+    FieldSpec("Q2", FieldKind.MARK, (0.5, 0.4, 0.2, 0.05), max=20),
+    FieldSpec("total", FieldKind.TOTAL, (0.5, 0.6, 0.2, 0.05)),
+))
+
+
+def digit(*alts):
+    return DigitReading(alts[0][0], alts[0][1], (0, 0, 10, 10), tuple(alts))
+
+
+def field(name, kind, *digits):
+    text = "".join(d.label for d in digits)
+    return FieldReading(name, kind, text, min(d.confidence for d in digits), tuple(digits))
+
+
+def test_consistent_sheet_needs_no_decoding():
+    rs = [field("Q1", FieldKind.MARK, digit(("7", .99))), field("Q2", FieldKind.MARK, digit(("1", .99)), digit(("2", .99))),
+          field("total", FieldKind.TOTAL, digit(("1", .99)), digit(("9", .99)))]
+    assert decode_marks(TPL, rs) is None
+
+
+def test_picks_the_most_probable_consistent_alternative():
+    # read 7 + 12 = 18: either Q1 is 6 (p .30) or total is 19 (p .45) or Q2 is 11 (p .05)
+    rs = [field("Q1", FieldKind.MARK, digit(("7", .60), ("6", .30), ("1", .05))),
+          field("Q2", FieldKind.MARK, digit(("1", .99), ("7", .01)), digit(("2", .90), ("1", .05), ("7", .03))),
+          field("total", FieldKind.TOTAL, digit(("1", .99), ("7", .01)), digit(("8", .50), ("9", .45), ("3", .03)))]
+    dec = decode_marks(TPL, rs)
+    assert dec is not None
+    assert dec.texts == {"total": "19"}
+    assert math.isclose(dec.log_prob - dec.current_log_prob, math.log(.45 / .50))
+
+
+def test_mark_above_max_is_fixed_by_an_alternative():
+    # Q1 read as 70 (> max 10) with total 82: the most probable fix is Q1 = 10
+    rs = [field("Q1", FieldKind.MARK, digit(("7", .55), ("1", .44)), digit(("0", .99))),
+          field("Q2", FieldKind.MARK, digit(("1", .99)), digit(("2", .99))),
+          field("total", FieldKind.TOTAL, digit(("2", .99)), digit(("2", .99)))]
+    dec = decode_marks(TPL, rs)
+    assert dec is not None and dec.texts == {"Q1": "10"}
+
+
+def test_a_spurious_decimal_point_can_be_dropped():
+    rs = [field("Q1", FieldKind.MARK, digit(("7", .99))),
+          field("Q2", FieldKind.MARK, digit(("1", .99)), digit((".", .4), ("", .6)), digit(("2", .99))),
+          field("total", FieldKind.TOTAL, digit(("1", .99)), digit(("9", .99)))]
+    dec = decode_marks(TPL, rs)
+    assert dec is not None and dec.texts == {"Q2": "12"}
+
+
+def test_no_consistent_alternative_gives_none():
+    rs = [field("Q1", FieldKind.MARK, digit(("7", .99), ("1", .01))),
+          field("Q2", FieldKind.MARK, digit(("1", .99), ("7", .01)), digit(("2", .99), ("3", .01))),
+          field("total", FieldKind.TOTAL, digit(("5", .99), ("6", .01)), digit(("0", .99), ("8", .01)))]
+    assert decode_marks(TPL, rs) is None
+
+
+def test_roster_decoding_picks_most_probable_entry():
+    r = field("roll_no", FieldKind.ROLL_NO, digit(("2", .99)), digit(("1", .6), ("7", .39)), digit(("3", .99)))
+    assert decode_roster(r, {"273", "213x", "873"}) == "273"
+    assert decode_roster(r, {"999"}) is None  # far less probable than the reading: no guess
