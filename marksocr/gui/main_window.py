@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from marksocr.domain import SheetStatus
 from marksocr.gui.errors import show_error
+from marksocr.gui.page_layout import PageLayout
 from marksocr.gui.page_viewer import PageViewer
 from marksocr.gui.review_controller import ReviewController
 from marksocr.gui.review_panel import ReviewPanel
@@ -144,13 +145,13 @@ class MainWindow(QMainWindow):
             self.viewer.clear_page("Open sheet photos (Ctrl+O) to start.")
             self.review.clear()
 
-    def _sheet_loaded(self, record: SheetRecord, image: QImage | None) -> None:
+    def _sheet_loaded(self, record: SheetRecord, image: QImage | None, layout: PageLayout) -> None:
         self._page_image = image
         threshold = self.state.threshold
         if image is None:
             self.viewer.clear_page(f"{record.label}: " + ("; ".join(record.reasons) or "no page image stored"))
         else:
-            self.viewer.show_page(image, record.fields, threshold)
+            self.viewer.show_page(image, record.fields, threshold, layout)
         self.review.show_sheet(record, threshold)
         self.sheets.update_record(record)
 

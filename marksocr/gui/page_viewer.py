@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 
+from marksocr.gui.page_layout import PageLayout
+
 if TYPE_CHECKING:  # the storage package imports SQLAlchemy: not needed to show the window
     from marksocr.storage.records import FieldRecord
 
@@ -58,6 +60,7 @@ class PageViewer(QGraphicsView):
         self._page: QGraphicsPixmapItem | None = None
         self._boxes: dict[str, QGraphicsRectItem] = {}
         self._selected: str | None = None
+        self._layout = PageLayout()
         self._placeholder("Open sheet photos (Ctrl+O) to start.")
 
     # ------------------------------------------------------------------ content
@@ -76,8 +79,10 @@ class PageViewer(QGraphicsView):
     def clear_page(self, message: str = "No sheet selected.") -> None:
         self._placeholder(message)
 
-    def show_page(self, image: QImage | None, fields: Sequence[FieldRecord], threshold: float) -> None:
+    def show_page(self, image: QImage | None, fields: Sequence[FieldRecord], threshold: float,
+                  layout: PageLayout | None = None) -> None:
         """Show ``image`` (the registered page) with ``fields`` drawn on it."""
+        self._layout = layout or PageLayout()
         scene = self.scene()
         scene.clear()
         self._boxes = {}
@@ -97,52 +102,55 @@ class PageViewer(QGraphicsView):
         self._boxes = {}
         if self._page is None:
             return
-        pen_w = max(2.0, self._page.pixmap().width() / 600)
+        pix = self._page.pixmap()
+        pen_w = max(2.0, pix.width() / 600)
         for field in fields:
-            if field.box is not None:
-                self._boxes[field.name] = self._add_field(field, threshold, pen_w)
+            rect = self._layout.field_rect(field, pix.width(), pix.height())
+            if rect is not None:
+                self._boxes[field.name] = self._add_field(field, rect, threshold, pen_w)
         if self._selected in self._boxes:
             self.select_field(self._selected)
 
-    def _add_field(self, field: FieldRecord, threshold: float, pen_w: float) -> QGraphicsRectItem:
-        x, y, w, h = field.box  # type: ignore[misc]
+    def _add_field(self, field: FieldRecord, rect: QRectF, threshold: float, pen_w: float) -> QGraphicsRectItem:
         colour = field_colour(field, threshold)
-        box = QGraphicsRectItem(QRectF(x, y, w, h))
+        box = QGraphicsRectItem(rect)
         box.setPen(QPen(colour, pen_w))
         box.setData(0, field.name)
         box.setToolTip(self._tooltip(field))
         box.setZValue(1)
         self.scene().addItem(box)
-        self._add_label(field, box, colour)
+        self._add_label(field, rect, box, colour)
         if not field.is_checked:
             self._mark_doubtful_digits(field, box, threshold, pen_w)
         return box
 
-    @staticmethod
-    def _add_label(field: FieldRecord, box: QGraphicsRectItem, colour: QColor) -> None:
+    def _add_label(self, field: FieldRecord, rect: QRectF, box: QGraphicsRectItem, colour: QColor) -> None:
         """``name: value`` just right of the box (inside it would hide the handwriting)."""
-        x, y, w, h = field.box  # type: ignore[misc]
+        x, y, w, h = rect.x(), rect.y(), rect.width(), rect.height()
         label = QGraphicsSimpleTextItem(f"{field.name}: {field.value or '∅'}", box)
         font = QFont(label.font())
         font.setPixelSize(max(10, min(28, int(h * 0.32))))
         font.setBold(True)
         label.setFont(font)
         label.setBrush(colour)
-        rect = label.boundingRect()
-        label.setPos(x + w + 6, y + (h - rect.height()) / 2)
-        backdrop = QGraphicsRectItem(rect.adjusted(-2, -1, 2, 1), label)
+        text = label.boundingRect()
+        page_w = self._page.pixmap().width() if self._page is not None else x + w + text.width() + 6
+        if x + w + 6 + text.width() <= page_w:
+            label.setPos(x + w + 6, y + (h - text.height()) / 2)
+        else:  # no room on the right: above the box's right end
+            label.setPos(x + w - text.width(), y - text.height() - 2)
+        backdrop = QGraphicsRectItem(text.adjusted(-2, -1, 2, 1), label)
         backdrop.setBrush(QColor(255, 255, 255, 200))
         backdrop.setPen(QPen(Qt.PenStyle.NoPen))
         backdrop.setFlag(QGraphicsItem.GraphicsItemFlag.ItemStacksBehindParent)
 
-    @staticmethod
-    def _mark_doubtful_digits(field: FieldRecord, box: QGraphicsRectItem, threshold: float, pen_w: float) -> None:
-        fx, fy = field.box[0], field.box[1]  # type: ignore[index]
+    def _mark_doubtful_digits(self, field: FieldRecord, box: QGraphicsRectItem, threshold: float,
+                              pen_w: float) -> None:
         for digit in field.digits:
-            if digit.confidence >= threshold:
+            rect = self._layout.digit_rect(field, digit)
+            if digit.confidence >= threshold or rect is None:
                 continue
-            dx, dy, dw, dh = digit.box
-            mark = QGraphicsRectItem(QRectF(fx + dx, fy + dy, dw, dh), box)
+            mark = QGraphicsRectItem(rect, box)
             mark.setPen(QPen(VERY_DOUBTFUL, pen_w * 0.75))
             mark.setBrush(QBrush(QColor(198, 40, 40, 70)))
 

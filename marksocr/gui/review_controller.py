@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QThreadPool, Qt, Signal
 from PySide6.QtGui import QImage
 
+from marksocr.gui.page_layout import PageLayout, crop_sizes, template_field_boxes
 from marksocr.gui.sheet_list import THUMB_SIZE
 from marksocr.gui.state import AppState
 from marksocr.gui.tasks import run_task
@@ -43,7 +44,7 @@ class ReviewController(QObject):
     """Runs the review's database calls in order, off the UI thread."""
 
     sheets_listed = Signal(list)           # [SheetRecord] most doubtful first
-    sheet_loaded = Signal(object, object)  # SheetRecord with fields, QImage page (or None)
+    sheet_loaded = Signal(object, object, object)  # SheetRecord with fields, QImage page (or None), PageLayout
     sheet_changed = Signal(object, str)    # SheetRecord after an edit, field to show ("" = keep)
     thumbnail_ready = Signal(int, QImage)
     saved = Signal(str)                    # a short message for the status bar
@@ -57,6 +58,7 @@ class ReviewController(QObject):
         self._thumbs = QThreadPool(self)
         self._thumbs.setMaxThreadCount(1)
         self._wanted_sheet: int | None = None
+        self._template_boxes: dict[int, dict[str, tuple[float, float, float, float]]] = {}
         self._pending = 0
 
     @property
@@ -98,10 +100,14 @@ class ReviewController(QObject):
         """Fetch one sheet with its fields and page image; answers with ``sheet_loaded``."""
         self._wanted_sheet = sheet_id
 
-        def fetch(db: Any) -> tuple[SheetRecord, QImage | None]:
-            return db.get_sheet(sheet_id), _decode_png(db.get_page_png(sheet_id))
+        def fetch(db: Any) -> tuple[SheetRecord, QImage | None, PageLayout]:
+            sheet = db.get_sheet(sheet_id)
+            boxes = self._template_boxes.get(sheet.template_id)
+            if boxes is None:
+                boxes = self._template_boxes[sheet.template_id] = template_field_boxes(db.template_json(sheet.template_id))
+            return sheet, _decode_png(db.get_page_png(sheet_id)), PageLayout(boxes, crop_sizes(sheet))
 
-        def loaded(result: tuple[SheetRecord, QImage | None]) -> None:
+        def loaded(result: tuple[SheetRecord, QImage | None, PageLayout]) -> None:
             if result[0].id == self._wanted_sheet:  # the teacher may have moved on meanwhile
                 self.sheet_loaded.emit(*result)
 

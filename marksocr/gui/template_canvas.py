@@ -61,7 +61,7 @@ class FieldBoxItem(QGraphicsRectItem):
         extra = f" ≤{self.props.max:g}" if self.props.max else ""
         self.label.setText(f"{self.props.name} ({self.props.kind}){extra}")
         font = QFont(self.label.font())
-        font.setPixelSize(max(12, int(self._page.width() / 90)))
+        font.setPixelSize(max(12, int(self._page.width() / 55)))
         font.setBold(True)
         self.label.setFont(font)
         self.label.setBrush(colour)
