@@ -51,16 +51,23 @@ def _register_evaluate(sub: "argparse._SubParsersAction[argparse.ArgumentParser]
     p.add_argument("--data", type=Path, help="folder of MNIST IDX .gz files")
     p.add_argument("--baselines", action="store_true", help="also train and compare KNN, SVM, random forest, MLP and seed003")
     p.add_argument("--baseline-train", type=int, default=20000, help="training digits for the baselines (default: %(default)s)")
+    p.add_argument("--baseline-svm-train", type=int, default=10000,
+                   help="at most this many of those train the RBF SVM, whose training is quadratic (default: %(default)s)")
+    p.add_argument("--limit", type=int, help="evaluate on only the first N MNIST test digits (quick runs)")
+    p.add_argument("--robustness-digits", type=int, default=2000,
+                   help="test digits (fixed random subset) for the robustness table (default: %(default)s)")
     p.set_defaults(func=_evaluate)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from marksocr.recognition.evaluate import evaluate_model
 
-    evaluate_model(args.model, args.report, data_dir=args.data, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    evaluate_model(args.model, args.report, data_dir=args.data, progress=lambda m: print(m, file=sys.stderr, flush=True),
+                   limit=args.limit, robustness_digits=args.robustness_digits)
     if args.baselines:
-        from marksocr.recognition.baselines import compare_baselines
+        from marksocr.recognition.baselines import BaselineSettings, compare_baselines
 
+        settings = BaselineSettings(svm_max_train=args.baseline_svm_train, test_size=args.limit, shipped_model=args.model)
         compare_baselines(args.report, data_dir=args.data, train_size=args.baseline_train,
-                          progress=lambda m: print(m, file=sys.stderr, flush=True))
+                          progress=lambda m: print(m, file=sys.stderr, flush=True), settings=settings)
     return 0
