@@ -12,9 +12,9 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Optional, TextIO
+from typing import TextIO
 
-from marksocr.domain import MarksocrError, SheetStatus, TemplateError
+from marksocr.domain import SheetStatus, TemplateError
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,6 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Optional, TypeVar
 
 from sqlalchemy import Engine, case, func, select
@@ -26,14 +25,8 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from marksocr.domain import MarksocrError, SheetReading, SheetStatus, StorageError, Template
 from marksocr.storage import convert, engine as eng
-from marksocr.storage.models import AuditRow, FieldRow, SheetRow, StudentRow, TemplateRow
-from marksocr.storage.records import (
-    AuditEntry,
-    FieldRecord,
-    SaveResult,
-    SheetRecord,
-    TemplateRecord,
-)
+from marksocr.storage.models import AuditRow, SheetRow, TemplateRow
+from marksocr.storage.records import SaveResult, SheetRecord, TemplateRecord
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -15,7 +15,7 @@ from typing import Optional
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from marksocr.domain import StorageError
 
@@ -205,7 +205,6 @@ def is_writable_sqlite(url: str) -> bool:
 
 
 __all__ = [
-    "DBAPIError",
     "create_engines",
     "describe_url",
     "translate_error",

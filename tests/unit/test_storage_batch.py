@@ -8,7 +8,6 @@ import threading
 
 import pytest
 
-from marksocr.domain import SheetStatus
 from marksocr.pipeline.batch import LazyClassifier, ScanOptions, scan_paths
 from test_storage_support import db, db_url, make_reading, make_template, pg_server  # noqa: F401
 

@@ -9,10 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
-
-import pytest
 
 from marksocr.storage import Database
 
