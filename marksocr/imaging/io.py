@@ -209,7 +209,7 @@ def _pil_to_gray(im, src: str) -> GrayImage:
     if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         return np.ascontiguousarray(_scale_to_uint8(np.asarray(im)))
     if im.mode == "P":
-        im = im.convert("RGBA")
+        im = im.convert("RGBA" if "transparency" in im.info else "L")
     if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         rgba = im.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

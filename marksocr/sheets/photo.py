@@ -108,14 +108,12 @@ def _photo(page: Image, rng: np.random.Generator, hard: bool) -> Simulated:
     src = np.float32([[0, 0], [page.shape[1], 0], [page.shape[1], page.shape[0]], [0, page.shape[0]]])
     hom = cv2.getPerspectiveTransform(src, dst)
     img = _background(size, rng)
-    paper = _paper_tint(page, rng)
-    warped = cv2.warpPerspective(paper, hom, size, flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT)
-    mask = cv2.warpPerspective(np.ones(page.shape[:2], np.float32), hom, size, flags=cv2.INTER_LINEAR)
-    mask = mask[..., None]
-    img = img * (1 - mask) + warped.astype(np.float32) * mask
-    img = _gradient_light(img, rng, strength=rng.uniform(0.1, 0.35) if hard else rng.uniform(0.03, 0.2),
-                          shadow=rng.random() < (0.85 if hard else 0.45), hard=hard)
-    img = _colour_cast(img, rng, 0.06 if hard else 0.035)
+    cv2.warpPerspective(_paper_tint(page, rng), hom, size, dst=img, flags=cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_TRANSPARENT)
+    light = _light_field(size, rng, strength=rng.uniform(0.1, 0.35) if hard else rng.uniform(0.03, 0.2),
+                         shadow=rng.random() < (0.85 if hard else 0.45), hard=hard)
+    img = img.astype(np.float32)
+    img *= light[..., None] * _cast_gains(rng, 0.06 if hard else 0.035)
     img, blur = _blur(img, rng, hard)
     img = _noise(img, rng, rng.uniform(3, 8) if hard else rng.uniform(1.5, 4.5))
     quality = int(rng.integers(60, 78)) if hard else int(rng.integers(70, 96))
@@ -156,11 +154,12 @@ def _fit_quad(proj: npt.NDArray[np.float64], size: tuple[int, int], fill: float,
 
 
 def _paper_tint(page: Image, rng: np.random.Generator) -> Image:
-    tint = np.array([rng.uniform(0.9, 0.98), rng.uniform(0.93, 0.99), rng.uniform(0.95, 1.0)], np.float32)
-    return np.clip(page.astype(np.float32) * tint, 0, 255).astype(np.uint8)
+    """Paper is never pure white: a slight warm or grey tint (BGR gains below 1)."""
+    tint = np.diag([rng.uniform(0.9, 0.98), rng.uniform(0.93, 0.99), rng.uniform(0.95, 1.0)]).astype(np.float32)
+    return cv2.transform(page, tint)
 
 
-def _background(size: tuple[int, int], rng: np.random.Generator) -> npt.NDArray[np.float32]:
+def _background(size: tuple[int, int], rng: np.random.Generator) -> Image:
     """A desk: wood grain, cloth or plain surface, with clutter (books, pens, papers, a cup...)."""
     w, h = size
     sw, sh = w // 8, h // 8
@@ -184,12 +183,12 @@ def _background(size: tuple[int, int], rng: np.random.Generator) -> npt.NDArray[
     else:
         amp = 0.25 if kind == "cloth" else 0.08
         base = colour[None, None, :] * (1 + amp * low[..., None])
-    img = cv2.resize(base.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    img = cv2.resize(np.clip(base, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
     _clutter(img, rng)
     return img
 
 
-def _clutter(img: npt.NDArray[np.float32], rng: np.random.Generator) -> None:
+def _clutter(img: Image, rng: np.random.Generator) -> None:
     h, w = img.shape[:2]
     for _ in range(int(rng.integers(4, 14))):
         colour = tuple(float(c) for c in rng.uniform(0, 255, 3))
@@ -221,8 +220,15 @@ def _clutter(img: npt.NDArray[np.float32], rng: np.random.Generator) -> None:
 
 def _gradient_light(img: npt.NDArray[np.float32], rng: np.random.Generator, strength: float,
                     shadow: bool, hard: bool = False) -> npt.NDArray[np.float32]:
-    """Multiply by a smooth illumination field: a gradient, a vignette and maybe a soft shadow."""
-    h, w = img.shape[:2]
+    """``img`` multiplied by a smooth illumination field (see :func:`_light_field`)."""
+    light = _light_field((img.shape[1], img.shape[0]), rng, strength, shadow, hard)
+    return img * (light[..., None] if img.ndim == 3 else light)
+
+
+def _light_field(size: tuple[int, int], rng: np.random.Generator, strength: float,
+                 shadow: bool, hard: bool = False) -> npt.NDArray[np.float32]:
+    """A smooth illumination field (H, W) around 1: a gradient, a vignette and maybe a soft shadow."""
+    w, h = size
     sh, sw = max(h // 16, 8), max(w // 16, 8)
     yy, xx = np.mgrid[0:sh, 0:sw].astype(np.float32)
     xx, yy = xx / sw - 0.5, yy / sh - 0.5
@@ -236,10 +242,7 @@ def _gradient_light(img: npt.NDArray[np.float32], rng: np.random.Generator, stre
         k = int(max(sw, sh) * rng.uniform(0.02, 0.08)) * 2 + 1
         mask = cv2.GaussianBlur(mask, (k, k), 0)
         light *= 1 - mask * (rng.uniform(0.25, 0.5) if hard else rng.uniform(0.15, 0.35))
-    light = cv2.resize(light.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    if img.ndim == 3:
-        light = light[..., None]
-    return img * light
+    return cv2.resize(light.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _shadow_polygon(w: int, h: int, rng: np.random.Generator) -> npt.NDArray[np.int32]:
@@ -257,11 +260,12 @@ def _shadow_polygon(w: int, h: int, rng: np.random.Generator) -> npt.NDArray[np.
     return np.array(out, np.int32)
 
 
-def _colour_cast(img: npt.NDArray[np.float32], rng: np.random.Generator, amount: float) -> npt.NDArray[np.float32]:
+def _cast_gains(rng: np.random.Generator, amount: float) -> npt.NDArray[np.float32]:
+    """Per-channel (BGR) gains of a white-balance error."""
     gains = 1 + rng.normal(0, amount, 3)
     if rng.random() < 0.3:  # warm indoor light
         gains *= np.array([0.88, 0.97, 1.06])
-    return img * gains.astype(np.float32)
+    return gains.astype(np.float32)
 
 
 def _blur(img: npt.NDArray[np.float32], rng: np.random.Generator, hard: bool):
@@ -280,10 +284,14 @@ def _blur(img: npt.NDArray[np.float32], rng: np.random.Generator, hard: bool):
 
 
 def _noise(img: npt.NDArray[np.float32], rng: np.random.Generator, sigma: float) -> npt.NDArray[np.float32]:
+    """Add sensor noise in place: per-pixel luminance noise plus coarser colour noise."""
     h, w = img.shape[:2]
-    lum = rng.standard_normal((h, w), dtype=np.float32) * np.float32(sigma)
+    lum = rng.standard_normal((h, w), dtype=np.float32)
+    lum *= np.float32(sigma)
     if img.ndim == 2:
-        return img + lum
+        img += lum
+        return img
+    img += lum[..., None]
     chroma = rng.standard_normal((h // 2 + 1, w // 2 + 1, 3), dtype=np.float32) * np.float32(sigma * 0.5)
-    chroma = cv2.resize(chroma, (w, h), interpolation=cv2.INTER_LINEAR)
-    return img + lum[..., None] + chroma
+    img += cv2.resize(chroma, (w, h), interpolation=cv2.INTER_LINEAR)
+    return img
