@@ -36,7 +36,7 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".bmp", ".we
 PDF_SUFFIXES = (".pdf",)
 _PIL_FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "WEBP")
 
-PathLike = Union[str, "os.PathLike[str]"]
+PathLike = Union[str, os.PathLike]
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,9 @@ def _photo(page: Image, rng: np.random.Generator, hard: bool) -> Simulated:
     src = np.float32([[0, 0], [page.shape[1], 0], [page.shape[1], page.shape[0]], [0, page.shape[0]]])
     hom = cv2.getPerspectiveTransform(src, dst)
     img = _background(size, rng)
+    curl = 0.0
+    if rng.random() < (0.5 if hard else 0.25):  # a booklet cover is rarely flat
+        page, curl = _curl(page, rng, rng.uniform(0.002, 0.008 if hard else 0.004))
     cv2.warpPerspective(_paper_tint(page, rng), hom, size, dst=img, flags=cv2.INTER_LINEAR,
                         borderMode=cv2.BORDER_TRANSPARENT)
     light = _light_field(size, rng, strength=rng.uniform(0.1, 0.35) if hard else rng.uniform(0.03, 0.2),
@@ -119,7 +122,7 @@ def _photo(page: Image, rng: np.random.Generator, hard: bool) -> Simulated:
     quality = int(rng.integers(60, 78)) if hard else int(rng.integers(70, 96))
     out = np.clip(img, 0, 255).astype(np.uint8)
     return Simulated(out, hom, quality, {"rotation_deg": float(rotation), "tilt_deg": float(tilt), **blur,
-                                         "fill": float(fill)})
+                                         "fill": float(fill), "curl_px": float(curl)})
 
 
 def _rotation(rng: np.random.Generator, hard: bool) -> float:
@@ -151,6 +154,25 @@ def _fit_quad(proj: npt.NDArray[np.float64], size: tuple[int, int], fill: float,
     slack = np.array(size) - (proj.max(0))
     offset = slack * rng.uniform(0.2, 0.8, 2)
     return (proj + offset).astype(np.float32)
+
+
+def _curl(page: Image, rng: np.random.Generator, amount: float) -> tuple[Image, float]:
+    """Bend the page a little (lifted edges look magnified); returns it and the largest shift in px.
+
+    The homography in the truth is then exact only to within that shift.
+    """
+    h, w = page.shape[:2]
+    x = np.arange(w, dtype=np.float32)
+    y = np.arange(h, dtype=np.float32)[:, None]
+    u = x / w
+    a, b = rng.uniform(0, 1, 2)
+    lift = (amount * (a * (1 - u) ** 2 + b * u ** 2) / max(a + b, 1e-3)).astype(np.float32)
+    dx = lift * (x - w / 2) * 0.5
+    map_x = np.broadcast_to(x - dx, (h, w)).astype(np.float32)
+    map_y = (y - lift[None, :] * (y - h / 2)).astype(np.float32)
+    shift = float(max(np.abs(dx).max(), (lift * h / 2).max()))
+    bent = cv2.remap(page, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return bent, shift
 
 
 def _paper_tint(page: Image, rng: np.random.Generator) -> Image:

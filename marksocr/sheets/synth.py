@@ -39,7 +39,7 @@ ANOMALIES = ("total_wrong", "mark_empty", "total_empty")
 STUDENT_INKS = ("blue", "dark_blue", "black", "blue_black")
 EXAMINER_INKS = ("blue", "dark_blue", "black", "blue", "red")
 
-PathLike = Union[str, "os.PathLike[str]"]
+PathLike = Union[str, os.PathLike]
 BGRImage = npt.NDArray[np.uint8]
 
 

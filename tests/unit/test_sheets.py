@@ -165,7 +165,8 @@ def test_synthetic_photo_homography_is_the_truth(a4_template, digits):
         fx, fy = a4_template.markers["positions"][str(mid)]
         p = np.array([fx * 2480, fy * 3508, 1.0])
         q = sim.homography @ p
-        assert np.linalg.norm(q[:2] / q[2] - corners[0]) < 6  # marker's top-left corner where the truth says
+        tolerance = 6 + sim.params["curl_px"]  # a bent page is only approximately a homography
+        assert np.linalg.norm(q[:2] / q[2] - corners[0]) < tolerance  # marker corner where the truth says
 
 
 def test_make_sheet_set_writes_images_and_truth(tmp_path, digits):
