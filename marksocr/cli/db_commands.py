@@ -49,8 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--xlsx", type=Path, metavar="OUT.xlsx", help="also (or only) write an Excel workbook")
     p.add_argument("--subject", metavar="CODE", help="only sheets of this subject code")
     p.add_argument("--verified-only", action="store_true", help="only sheets an operator verified")
-    p.add_argument("--include-failed", action="store_true",
-                   help="also write rows (status 'failed', empty values) for sheets that could not be read")
+    p.add_argument("--exclude-failed", action="store_true",
+                   help="leave out sheets that could not be read at all (by default they get a row with "
+                        "empty values and status needs_review)")
     p.add_argument("--strict", action="store_true", help="exit 1 when the export is incomplete")
     p.set_defaults(func=cmd_export)
 
@@ -177,7 +178,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     with _open(args) as db:
         report = None
-        kw = dict(subject=args.subject, verified_only=args.verified_only, include_failed=args.include_failed)
+        kw = dict(subject=args.subject, verified_only=args.verified_only, include_failed=not args.exclude_failed)
         if args.csv is not None:
             report = db.export_csv(args.csv, **kw)
             print(f"wrote {args.csv}", file=sys.stderr)

@@ -4,8 +4,10 @@ Marks CSV (``interfaces.md`` section 3): ``sheet, roll_no, subject_code, <mark f
 template order>, total, status``; one row per sheet, current values (correction else
 reading). Several templates in one export: the mark columns are the union of their
 mark fields, in the order of first appearance (templates in registration order); a
-sheet whose template lacks a column leaves it empty. ``failed`` sheets have no marks:
-they are left out (and listed in the report) unless ``include_failed`` is given.
+sheet whose template lacks a column leaves it empty. A ``failed`` sheet (the page could
+not be read at all) is still a scanned sheet: it gets its row, with empty values and the
+status ``needs_review`` (the contract's status vocabulary has no ``failed``), and is
+listed in the report; ``include_failed=False`` leaves such rows out.
 """
 
 from __future__ import annotations
@@ -129,7 +131,7 @@ class ExchangeMixin(DatabaseCore):
 
     # -- export --------------------------------------------------------------------------
     def export_csv(self, path: "str | Path", subject: Optional[str] = None, verified_only: bool = False,
-                   include_failed: bool = False) -> ExportReport:
+                   include_failed: bool = True) -> ExportReport:
         """Write the marks CSV (interfaces.md section 3) and return the completeness report."""
         path = Path(path)
         columns, rows, report = self._marks_table(subject, verified_only, include_failed)
@@ -146,7 +148,7 @@ class ExchangeMixin(DatabaseCore):
         return _with_path(report, path)
 
     def export_xlsx(self, path: "str | Path", subject: Optional[str] = None, verified_only: bool = False,
-                    include_failed: bool = False) -> ExportReport:
+                    include_failed: bool = True) -> ExportReport:
         """The same table as :meth:`export_csv`, as an Excel workbook (openpyxl)."""
         from openpyxl import Workbook
 
@@ -217,6 +219,7 @@ def _build_table(templates, sheets, roster, subject, verified_only, include_fail
             failed.append(sh.label)
             if not include_failed or verified_only:
                 continue
+        status = SheetStatus.NEEDS_REVIEW.value if sh.status == SheetStatus.FAILED.value else sh.status
         if sh.status == SheetStatus.NEEDS_REVIEW.value:
             needs_review.append(sh.label)
         if verified_only and sh.status != SheetStatus.VERIFIED.value:
@@ -233,7 +236,7 @@ def _build_table(templates, sheets, roster, subject, verified_only, include_fail
             kinds.get(FieldKind.SUBJECT_CODE.value, ""),
             *[values.get(c, "") if c in values else "" for c in mark_cols],
             kinds.get(FieldKind.TOTAL.value, ""),
-            sh.status,
+            status,
         ])
     scanned = {roll for roll, _ in by_roll}
     roster_rolls = [st.roll_no for st in roster]

@@ -186,7 +186,7 @@ class ExportReport:
     needs_review: tuple[str, ...] = ()
     """Labels of sheets still needing review."""
     failed: tuple[str, ...] = ()
-    """Labels of sheets that could not be read (not written as rows unless asked)."""
+    """Labels of sheets that could not be read (rows with empty values, status needs_review)."""
     unknown_rolls: tuple[str, ...] = ()
     """Roll numbers on sheets that are not in the roster (only when a roster exists)."""
     roster_size: int = 0
@@ -208,7 +208,7 @@ class ExportReport:
         if self.needs_review:
             out.append(f"{len(self.needs_review)} sheet(s) still need review: " + ", ".join(self.needs_review))
         if self.failed:
-            out.append(f"{len(self.failed)} sheet(s) could not be read: " + ", ".join(self.failed))
+            out.append(f"{len(self.failed)} sheet(s) could not be read (rescan them): " + ", ".join(self.failed))
         if self.unknown_rolls:
             out.append("roll numbers not in the roster: " + ", ".join(self.unknown_rolls))
         if self.is_complete:

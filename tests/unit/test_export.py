@@ -69,15 +69,19 @@ def test_verified_only_and_subject_filters(db, tmp_path):
     assert len(read_csv(out)) == 1
 
 
-def test_failed_sheets_are_reported_and_only_written_on_request(db, tmp_path):
+def test_failed_sheets_get_an_empty_needs_review_row_and_are_reported(db, tmp_path):
     t = db.register_template(make_template())
     db.save_reading(make_reading("d1" * 32), t.id)
     db.save_reading(failed_reading("d2" * 32, source="/s/blurry.jpg"), t.id)
     out = tmp_path / "m.csv"
     report = db.export_csv(out)
-    assert len(read_csv(out)) == 2 and report.failed == ("blurry.jpg",) and not report.is_complete
-    db.export_csv(out, include_failed=True)
-    assert read_csv(out)[2] == ["blurry.jpg", "", "", "", "", "", "", "failed"]
+    assert read_csv(out)[2] == ["blurry.jpg", "", "", "", "", "", "", "needs_review"]
+    assert report.failed == ("blurry.jpg",) and not report.is_complete and report.rows == 2
+    assert report.needs_review == ()  # the report keeps "could not be read" apart
+    db.export_csv(out, include_failed=False)
+    assert len(read_csv(out)) == 2
+    db.export_csv(out, verified_only=True)
+    assert len(read_csv(out)) == 1
 
 
 def test_several_templates_export_the_union_of_mark_columns(db, tmp_path):
