@@ -6,7 +6,10 @@ A template says where the handwritten fields are on one kind of answer sheet
 (see ``docs/ARCHITECTURE.md``).
 
 Every problem is a :class:`~marksocr.domain.TemplateError` whose message names
-the file and the key, e.g. ``"T.json: fields[2]: missing key 'box'"``.
+the file and the key, e.g. ``"T.json: fields[2]: missing key 'box'"``. Required:
+``fields`` (each with ``name``, ``kind``, ``box``) and ``reference_image`` unless the
+template has ``markers``. A missing ``schema`` or ``name`` is accepted with a warning
+(the spec's rules do not require them); a different ``schema`` is an error.
 Unknown keys are kept (``Template.raw``, ``FieldSpec.extra``) but otherwise ignored.
 """
 
@@ -75,10 +78,15 @@ def template_from_dict(data: Any, source: str = "<template>", base_dir: Optional
     """
     if not isinstance(data, Mapping):
         raise TemplateError(f"{source}: the template must be a JSON object, not {_json_type(data)}")
-    schema = _require(data, "schema", source)
-    if schema != SCHEMA:
+    schema = data.get("schema")
+    if schema is None:  # the spec's example has it, its rules do not require it: accept, but say so
+        log.warning("%s: no 'schema' key; reading it as %s", source, SCHEMA)
+    elif schema != SCHEMA:
         raise TemplateError(f"{source}: schema: expected {SCHEMA!r}, got {schema!r}")
-    name = _require(data, "name", source)
+    name = data.get("name")
+    if name is None:
+        name = Path(source).stem if not source.startswith("<") else "template"
+        log.warning("%s: no 'name' key; calling the template %r", source, name)
     if not isinstance(name, str) or not name.strip():
         raise TemplateError(f"{source}: name: must be a non-empty string")
     fields = _parse_fields(_require(data, "fields", source), source)
@@ -267,9 +275,17 @@ def _image_size(path: Path, source: str) -> tuple[int, int]:
         with Image.open(path) as im:
             w, h = im.size
             orientation = im.getexif().get(0x0112, 1)
-    except (OSError, UnidentifiedImageError) as exc:
-        raise TemplateError(f"{source}: reference_image: {path.name} is not a readable image ({exc})") from None
-    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+        return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+    except (OSError, UnidentifiedImageError):
+        pass
+    from marksocr.domain import InputError
+    from marksocr.imaging.io import load_image
+
+    try:  # a PDF, or something only the full loader understands
+        h, w = load_image(path).shape
+    except InputError as exc:
+        raise TemplateError(f"{source}: reference_image: {exc}") from None
+    return (w, h)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -78,12 +78,20 @@ def test_unknown_keys_are_ignored_but_kept(tmp_path):
     assert t.field_named("remarks").kind == "signature"
 
 
-@pytest.mark.parametrize("key", ["schema", "name", "fields", "reference_image"])
+@pytest.mark.parametrize("key", ["fields", "reference_image"])
 def test_missing_top_level_key_names_key_and_file(tmp_path, key):
     data = copy.deepcopy(VALID)
     del data[key]
     msg = _error(tmp_path, data)
     assert "T.json" in msg and repr(key) in msg
+
+
+def test_missing_schema_and_name_are_accepted_with_a_warning(tmp_path, caplog):
+    data = copy.deepcopy(VALID)
+    del data["schema"], data["name"]
+    t = load_template(_write(tmp_path, data, name="exam_cover.json"))
+    assert t.name == "exam_cover" and len(t.fields) == 4
+    assert "no 'schema' key" in caplog.text and "no 'name' key" in caplog.text
 
 
 @pytest.mark.parametrize("key", ["name", "kind", "box"])
@@ -127,6 +135,15 @@ def test_wrong_schema_not_json_missing_file_and_missing_image(tmp_path):
     msg = _error(tmp_path, dict(VALID, reference_image="gone.png"))
     assert "T.json: reference_image" in msg and "gone.png" in msg and "not found" in msg
     assert "no fields" in _error(tmp_path, dict(VALID, fields=[]))
+
+
+def test_reference_image_may_be_a_pdf_and_must_be_an_image(tmp_path):
+    Image.fromarray(np.full((144, 72), 255, np.uint8)).save(tmp_path / "blank.pdf", resolution=72)
+    t = load_template(_write(tmp_path, dict(VALID, reference_image="blank.pdf"), image=False))
+    assert t.page_size == (200, 400)  # rendered at 200 dpi like every PDF page
+    (tmp_path / "notes.png").write_text("not an image")
+    msg = _error(tmp_path, dict(VALID, reference_image="notes.png"), image=False)
+    assert "T.json: reference_image" in msg and "not an image" in msg
 
 
 def test_markers_make_reference_image_optional(tmp_path):
