@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from marksocr.domain import MarksocrError, SheetReading, SheetStatus, StorageError, Template
 from marksocr.storage import convert, engine as eng
-from marksocr.storage.models import AuditRow, SheetRow, TemplateRow
+from marksocr.storage.models import AuditRow, FieldRow, SheetRow, TemplateRow
 from marksocr.storage.records import SaveResult, SheetRecord, TemplateRecord
 
 log = logging.getLogger(__name__)
@@ -341,7 +341,8 @@ class DatabaseCore:
 
     # -- helpers used by the editing mixin ------------------------------------------------
     def _sheet_row(self, s: Session, sheet_id: int, lock: bool = False) -> SheetRow:
-        q = select(SheetRow).where(SheetRow.id == sheet_id).options(selectinload(SheetRow.fields))
+        q = select(SheetRow).where(SheetRow.id == sheet_id).options(
+            selectinload(SheetRow.fields).undefer(FieldRow.crop_png))
         if lock and s.bind is not None and s.get_bind().dialect.name == "postgresql":
             q = q.with_for_update()
         row = s.scalar(q)

@@ -125,7 +125,8 @@ class FieldRow(Base):
     box: Mapped[Optional[list]] = mapped_column(JSON)
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     suggestion: Mapped[Optional[str]] = mapped_column(String(100))
-    crop_png: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
+    crop_png: Mapped[Optional[bytes]] = mapped_column(LargeBinary, deferred=True)
+    """Deferred: exports and listings never load the images."""
     corrected_value: Mapped[Optional[str]] = mapped_column(String(100))
     corrected_by: Mapped[Optional[str]] = mapped_column(String(100))
     corrected_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
