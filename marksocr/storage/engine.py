@@ -92,10 +92,14 @@ def _sqlite_on_connect(busy_timeout: float, immediate: bool):
 
 def create_engines(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> tuple[Engine, Engine]:
     """``(read_engine, write_engine)``; the same engine twice for server databases."""
+    if url.startswith("postgres://"):  # the short form many hosting services print
+        url = "postgresql://" + url[len("postgres://"):]
     try:
         u = make_url(url)
     except ArgumentError as exc:
         raise StorageError(f"not a database URL or file path: {url!r} ({exc})") from None
+    if u.drivername == "postgresql":  # psycopg 3 is the driver we ship, not SQLAlchemy's default psycopg2
+        u = u.set(drivername="postgresql+psycopg")
     try:
         if u.get_backend_name() != "sqlite":
             connect_args = {"connect_timeout": 10} if u.get_backend_name() == "postgresql" else {}
@@ -123,8 +127,8 @@ def create_engines(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> tupl
             event.listen(eng, "begin", on_begin)
             engines.append(eng)
         return engines[0], engines[1]
-    except NoSuchModuleError as exc:
-        raise StorageError(f"unsupported database URL {url!r}: {exc}") from None
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise StorageError(f"unsupported database URL {describe_url(url)}: {exc}") from None
 
 
 def _alembic_config(connection: Connection):

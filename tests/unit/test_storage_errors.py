@@ -15,7 +15,7 @@ import pytest
 
 from marksocr.domain import StorageError
 from marksocr.storage import Database
-from test_storage_support import make_reading, make_template
+from test_storage_support import make_reading, make_template, pg_server  # noqa: F401
 
 
 def _populated(path, n=3) -> None:
@@ -176,6 +176,16 @@ def test_an_unreachable_postgresql_server():
     with pytest.raises(StorageError, match=f"cannot connect to postgresql database marks on 127.0.0.1:{port}"):
         Database.open(f"postgresql+psycopg://u:secret@127.0.0.1:{port}/marks")
     assert time.monotonic() - t0 < 15
+
+
+def test_plain_postgresql_urls_use_the_shipped_psycopg_driver(pg_server):
+    from sqlalchemy.engine import make_url
+
+    url = make_url(pg_server).set(drivername="postgresql").render_as_string(hide_password=False)
+    with Database.open(url) as db:
+        assert db._write_engine.dialect.driver == "psycopg"
+    with Database.open(url.replace("postgresql://", "postgres://", 1)) as db:
+        assert db.schema_revision == "0001"
 
 
 def test_password_never_appears_in_errors():
