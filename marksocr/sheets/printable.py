@@ -159,36 +159,53 @@ def _draw_combs(draw: ImageDraw.ImageDraw, spec: SheetSpec, fields: list[dict[st
 
 
 def _draw_marks_table(draw: ImageDraw.ImageDraw, spec: SheetSpec, fields: list[dict[str, Any]], top: int) -> None:
-    x_q, x_max, x_mark, x_end = 300, 680, 1080, 2180
+    """The marks table (two side-by-side tables beyond 14 questions, so rows stay tall) and the total."""
     text_in_box(draw, (300, top, 2180, top + 70), "FOR EXAMINER'S USE ONLY", font(44, bold=True), fill=LABEL_GRAY)
-    head_top = top + 100
-    head_h = 110
-    bottom_limit = 3140
-    row_h = min(200, (bottom_limit - head_top - head_h) // (spec.questions + 1))
-    rows_bottom = head_top + head_h + row_h * spec.questions
-    hfont, cfont = font(40, bold=True), font(int(min(56, row_h * 0.42)))
+    head_top, head_h = top + 100, 110
+    n_tables = 1 if spec.questions <= 14 else 2
+    per_table = -(-spec.questions // n_tables)
+    row_h = min(200, (3140 - head_top - head_h) // (per_table + 1))
+    columns = [(300, 680, 1080, 2180)] if n_tables == 1 else [(200, 380, 620, 1210), (1270, 1450, 1690, 2280)]
+    rows_bottom = head_top
+    for t, cols in enumerate(columns):
+        first = t * per_table
+        maxima = spec.max_marks[first:first + per_table]
+        bottom = _draw_table_part(draw, cols, head_top, head_h, row_h, first, maxima, fields, compact=n_tables > 1)
+        rows_bottom = max(rows_bottom, bottom)
+    x_q, x_max, x_mark, x_end = columns[-1] if n_tables > 1 else columns[0]
+    total_top = rows_bottom + 40
+    total_box = (x_mark, total_top, x_end, total_top + max(row_h, 170))
+    rect(draw, total_box, LINE + 2, LINE_GRAY - 20)
+    label_x = x_q if n_tables == 1 else 300
+    text_in_box(draw, (label_x, total_box[1], x_max, total_box[3]), "TOTAL", font(54, bold=True), fill=40)
+    text_in_box(draw, (x_max, total_box[1], x_mark, total_box[3]), f"/ {_fmt(sum(spec.max_marks))}", font(48),
+                fill=LABEL_GRAY)
+    fields.append({"name": "total", "kind": "total", "box": _fraction_box(total_box, LINE + 2)})
+
+
+def _draw_table_part(draw: ImageDraw.ImageDraw, cols: tuple[int, int, int, int], head_top: int, head_h: int,
+                     row_h: int, first: int, maxima: Sequence[float], fields: list[dict[str, Any]],
+                     compact: bool) -> int:
+    """One question / max / marks-obtained table; returns the y of its bottom rule."""
+    x_q, x_max, x_mark, x_end = cols
+    rows_bottom = head_top + head_h + row_h * len(maxima)
+    hfont, cfont = font(36 if compact else 40, bold=True), font(int(min(56, row_h * 0.42)))
     draw.rectangle((x_q, head_top, x_end, head_top + head_h), fill=238)
-    for (a, b), label in zip(((x_q, x_max), (x_max, x_mark), (x_mark, x_end)),
-                             ("Question", "Max. Marks", "Marks Obtained")):
+    labels = ("Q.", "Max.", "Marks Obtained") if compact else ("Question", "Max. Marks", "Marks Obtained")
+    for (a, b), label in zip(((x_q, x_max), (x_max, x_mark), (x_mark, x_end)), labels):
         text_in_box(draw, (a, head_top, b, head_top + head_h), label, hfont, fill=LABEL_GRAY)
     rect(draw, (x_q, head_top, x_end, rows_bottom), LINE, LINE_GRAY)
     for x in (x_max, x_mark):
         draw.rectangle((x - LINE // 2, head_top, x - LINE // 2 + LINE - 1, rows_bottom), fill=LINE_GRAY)
     y = head_top + head_h
-    for i, maximum in enumerate(spec.max_marks, start=1):
+    for i, maximum in enumerate(maxima, start=first + 1):
         draw.rectangle((x_q, y - LINE // 2, x_end, y - LINE // 2 + LINE - 1), fill=LINE_GRAY)
         text_in_box(draw, (x_q, y, x_max, y + row_h), f"Q{i}", cfont, fill=LABEL_GRAY)
         text_in_box(draw, (x_max, y, x_mark, y + row_h), _fmt(maximum), cfont, fill=LABEL_GRAY)
         box = (x_mark, y, x_end, y + row_h)
         fields.append({"name": f"Q{i}", "kind": "mark", "box": _fraction_box(box, LINE // 2 + 1), "max": _num(maximum)})
         y += row_h
-    total_top = rows_bottom + 40
-    total_box = (x_mark, total_top, x_end, total_top + max(row_h, 170))
-    rect(draw, total_box, LINE + 2, LINE_GRAY - 20)
-    text_in_box(draw, (x_q, total_box[1], x_max, total_box[3]), "TOTAL", font(54, bold=True), fill=40)
-    text_in_box(draw, (x_max, total_box[1], x_mark, total_box[3]), f"/ {_fmt(sum(spec.max_marks))}", cfont,
-                fill=LABEL_GRAY)
-    fields.append({"name": "total", "kind": "total", "box": _fraction_box(total_box, LINE + 2)})
+    return rows_bottom
 
 
 def _draw_footer(draw: ImageDraw.ImageDraw) -> None:

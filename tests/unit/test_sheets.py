@@ -240,3 +240,19 @@ def test_template_synth_cli_writes_a_set(tmp_path, digits):
     img = load_image(tmp_path / "s" / records[0]["sheet"])
     assert sorted(img.shape) == [2400, 3200]
     assert 8 <= records[0]["tilt_deg"] <= 20 and 60 <= records[0]["jpeg_quality"] <= 80
+
+
+@pytest.mark.parametrize("questions", [1, 14, 15, 30])
+def test_writing_areas_stay_large_and_apart(questions):
+    from marksocr.sheets.printable import make_spec, render_sheet
+
+    page, template = render_sheet(make_spec(questions=questions, max_marks=[7.5]))
+    boxes = [(f["name"], f["box"]) for f in template["fields"]]
+    assert [n for n, _ in boxes] == ["roll_no", "subject_code", *[f"Q{i}" for i in range(1, questions + 1)], "total"]
+    for name, (x, y, w, h) in boxes:
+        assert h * page.shape[0] >= 90, name  # at least ~8 mm tall: teachers write big
+        assert 0 < x and x + w < 1 and 0 < y and y + h < 0.93, name  # clear of the bottom markers
+    for i, (n1, a) in enumerate(boxes):
+        for n2, b in boxes[i + 1:]:
+            apart = a[0] + a[2] <= b[0] or b[0] + b[2] <= a[0] or a[1] + a[3] <= b[1] or b[1] + b[3] <= a[1]
+            assert apart, (n1, n2)
