@@ -141,3 +141,14 @@ def test_scan_of_unreadable_files_fails_clearly_stores_them_and_reruns_without_d
         sheets = d.list_sheets()
         assert [(s.label, s.status) for s in sheets] == [("broken.jpg", SheetStatus.FAILED)]
         assert sheets[0].reasons and "broken.jpg" in sheets[0].reasons[0]
+
+
+def test_db_info_and_a_corrupt_database_gives_one_clear_line(populated, tmp_path):
+    info = run_cli("db", "info", "--db", str(populated))
+    assert info.returncode == 0 and "2 auto, 1 needs_review, 0 verified, 0 failed" in info.stdout
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"garbage" * 1000)
+    proc = run_cli("export", "--db", str(bad), "--csv", str(tmp_path / "o.csv"))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        f"marksocr: error: database file {bad} is corrupt or not a SQLite database (bad header)"]
