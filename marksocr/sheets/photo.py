@@ -117,12 +117,30 @@ def _photo(page: Image, rng: np.random.Generator, hard: bool) -> Simulated:
                          shadow=rng.random() < (0.85 if hard else 0.45), hard=hard)
     img = img.astype(np.float32)
     img *= light[..., None] * _cast_gains(rng, 0.06 if hard else 0.035)
+    glare = hard and rng.random() < 0.3
+    if glare:  # a reflection of a lamp on glossy paper washes part of the page out
+        _add_glare(img, dst, rng)
     img, blur = _blur(img, rng, hard)
     img = _noise(img, rng, rng.uniform(3, 8) if hard else rng.uniform(1.5, 4.5))
     quality = int(rng.integers(60, 78)) if hard else int(rng.integers(70, 96))
     out = np.clip(img, 0, 255).astype(np.uint8)
     return Simulated(out, hom, quality, {"rotation_deg": float(rotation), "tilt_deg": float(tilt), **blur,
-                                         "fill": float(fill), "curl_px": float(curl)})
+                                         "fill": float(fill), "curl_px": float(curl),
+                                         "glare": bool(glare)})
+
+
+def _add_glare(img: npt.NDArray[np.float32], quad: npt.NDArray[np.float32], rng: np.random.Generator) -> None:
+    """Brighten a soft elliptical spot somewhere on the page, in place."""
+    h, w = img.shape[:2]
+    sh, sw = h // 8, w // 8
+    spot = np.zeros((sh, sw), np.float32)
+    centre = quad[rng.integers(4)] * 0.35 + quad.mean(0) * 0.65  # between the middle and a corner
+    axes = (int(rng.uniform(0.08, 0.2) * sw), int(rng.uniform(0.05, 0.12) * sh))
+    cv2.ellipse(spot, (int(centre[0] / 8), int(centre[1] / 8)), axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1)
+    k = int(max(axes) * 0.8) * 2 + 1
+    spot = cv2.GaussianBlur(spot, (k, k), 0) * np.float32(rng.uniform(0.3, 0.55))
+    spot = cv2.resize(spot, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
+    img += spot * (255.0 - np.clip(img, 0, 255))
 
 
 def _rotation(rng: np.random.Generator, hard: bool) -> float:
