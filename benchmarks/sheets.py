@@ -59,13 +59,12 @@ class SheetResult:
 
 
 def layouts() -> dict[str, Path]:
-    """Template files: ``ours`` (markers) and ``foreign`` (reference image only), when present."""
+    """Template files: ``ours`` (markers) and every foreign layout (reference image, no markers)."""
     out = {"ours": ROOT / "resources" / "templates" / "marksocr_a4" / "template.json"}
     for p in sorted((ROOT / "resources" / "templates").glob("*/template.json")):
         raw = json.loads(p.read_text())
         if not raw.get("markers") and raw.get("reference_image"):
-            out["foreign"] = p
-            break
+            out[p.parent.name] = p
     return out
 
 
@@ -151,7 +150,7 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=100, help="sheets per set (default 100)")
     ap.add_argument("--seed", type=int, default=1000, help="generator seed (default 1000)")
     ap.add_argument("--styles", default=",".join(STYLES))
-    ap.add_argument("--layouts", default="ours,foreign")
+    ap.add_argument("--layouts", default="all", help="comma-separated layout names (ours, foreign_...), or all")
     ap.add_argument("--cache", type=Path, default=ROOT / "out" / "bench-sheets")
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--threshold", type=float, default=None, help="verdict threshold (default: the pipeline's)")
@@ -170,7 +169,7 @@ def main(argv=None) -> int:
     clf = DigitClassifier.load(args.model)
     available = layouts()
     rows, everything = [], []
-    for layout in args.layouts.split(","):
+    for layout in (list(available) if args.layouts == "all" else args.layouts.split(",")):
         if layout not in available:
             print(f"layout {layout!r} not available (no template found), skipped")
             continue

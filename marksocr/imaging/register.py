@@ -175,27 +175,30 @@ def _reference_resized(path: str, size: tuple[int, int]) -> Optional[GrayImage]:
     return cv2.resize(ref, size, interpolation=cv2.INTER_AREA)
 
 
-def _ink_map(gray: GrayImage) -> np.ndarray:
-    """Binary map of dark print/ink, illumination-normalised (for verification)."""
-    bg = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15)))
-    norm = cv2.divide(gray, np.maximum(bg, 1), scale=255)
-    return (norm < 170).astype(np.uint8)
+def _structure(gray: GrayImage, width: int = 310) -> np.ndarray:
+    """Low-resolution, illumination-flattened, zero-mean structure image (for comparisons)."""
+    small = cv2.resize(gray, (width, int(round(width * gray.shape[0] / gray.shape[1]))), interpolation=cv2.INTER_AREA)
+    small = small.astype(np.float32)
+    bg = cv2.GaussianBlur(small, (0, 0), 8)
+    flat = small / np.maximum(bg, 1.0)
+    flat = cv2.GaussianBlur(flat, (0, 0), 1.2)
+    return flat - flat.mean()
 
 
 def reference_agreement(page: GrayImage, ref: GrayImage) -> float:
-    """Share of the reference's printed structure found again (±2 px) on the registered page.
+    """Normalised cross-correlation (0..1) of the registered page and the reference layout.
 
-    ~0.8-1.0 for a correctly aligned sheet of that layout; near the ink density (~0.1-0.3)
-    for a wrong alignment or another document.
+    Computed at ~1/4 resolution after flattening the light, so blur, shadows and handwriting
+    matter little: ~0.5-0.9 for a correctly aligned sheet of that layout, ~0-0.2 for a wrong
+    alignment or another document.
     """
-    small = (page.shape[1] // 2, page.shape[0] // 2)
-    p = _ink_map(cv2.resize(page, small, interpolation=cv2.INTER_AREA))
-    r = _ink_map(cv2.resize(ref, small, interpolation=cv2.INTER_AREA))
-    n = int(r.sum())
-    if n < 50:
-        return 1.0  # a blank reference cannot disagree
-    p_d = cv2.dilate(p, np.ones((3, 3), np.uint8))
-    return float((p_d & r).sum()) / n
+    a, b = _structure(page), _structure(ref)
+    if a.shape != b.shape:
+        b = cv2.resize(b, (a.shape[1], a.shape[0]))
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    if den < 1e-6:
+        return 0.0
+    return float(max(0.0, (a * b).sum() / den))
 
 
 # --------------------------------------------------------------------------- markers
@@ -220,16 +223,18 @@ def _aruco_detector(dictionary: str) -> "cv2.aruco.ArucoDetector":
 
 
 def _detect_markers(photo: GrayImage, dictionary: str, wanted: set[int]) -> dict[int, np.ndarray]:
+    """Markers by id, in photo pixels. Tries several scales (blurred photos detect better
+    small, small markers better large) and stops once every wanted marker is found."""
     det = _aruco_detector(dictionary)
     found: dict[int, np.ndarray] = {}
-    small, scale = _downscale(photo, _DETECT_MAX_SIDE)
-    for img, s in ((small, scale), (photo, 1.0)) if scale < 1.0 else ((photo, 1.0),):
+    for max_side in (_DETECT_MAX_SIDE, 1000, 100000):
+        img, s = _downscale(photo, max_side)
         corners, ids, _ = det.detectMarkers(img)
         if ids is not None:
             for c, i in zip(corners, ids.ravel()):
                 if int(i) in wanted and int(i) not in found:
                     found[int(i)] = c.reshape(4, 2) / s
-        if len(found) >= min(3, len(wanted)):
+        if len(found) >= len(wanted) or s == 1.0:
             break
     return found
 
@@ -357,6 +362,29 @@ def register_features(photo: GrayImage, template: Template, size: tuple[int, int
     return RegistrationResult(True, "features", min(1.0, quality), homography=h, page_size=size, details=details)
 
 
+def refine_with_reference(photo: GrayImage, res: RegistrationResult, template: Template,
+                          size: tuple[int, int]) -> RegistrationResult:
+    """Polish a coarse homography (e.g. from 2-3 markers) by constrained feature matching
+    against the reference image; keeps the coarse one when refinement finds too little."""
+    feats = _reference_features(str(template.reference_image), _FEATURE_REF_WIDTH)
+    if feats is None or res.homography is None:
+        return res
+    ref_shape, ref_pts, ref_des = feats
+    small, pscale = _downscale(photo, _FEATURE_MAX_SIDE)
+    rscale = ref_shape[1] / float(size[0])
+    to_small = np.diag([rscale, rscale, 1.0]) @ res.homography @ np.diag([1.0 / pscale, 1.0 / pscale, 1.0])
+    h1, inl, err = _refine(small, to_small, ref_shape, ref_pts, ref_des)
+    if inl < 3 * _MIN_INLIERS:
+        return res
+    h = np.diag([1.0 / rscale, 1.0 / rscale, 1.0]) @ h1 @ np.diag([pscale, pscale, 1.0])
+    if not _plausible(h, photo.shape[:2], size):
+        return res
+    q = max(res.quality, min(1.0, inl / 150.0 + 0.3) * math.exp(-max(0.0, err - 1.0) / 3.0))
+    details = {**res.details, "refined_inliers": inl, "refine_err_px": round(err, 2)}
+    return RegistrationResult(True, res.method + "+features", q, homography=h, page_size=size,
+                              reason=res.reason, details=details)
+
+
 # --------------------------------------------------------------------------- outline
 
 
@@ -451,6 +479,8 @@ def register_page(image: np.ndarray, template: Template, *, page_width: int = DE
         except cv2.error as exc:  # OpenCV errors on odd inputs must not crash a batch
             log.warning("%s registration raised %s", method.__name__, exc)
             res = RegistrationResult(False, method.__name__.split("_")[-1], 0.0, reason=f"OpenCV error: {exc}")
+        if res.ok and res.method == "markers" and res.quality < 0.9 and template.reference_image is not None:
+            res = refine_with_reference(photo, res, template, size)
         if res.ok:
             _finish(res, photo, template, size)
         tried.append(res)

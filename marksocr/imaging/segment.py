@@ -98,10 +98,10 @@ def _group_strokes(parts: list[_Group], digit_h: float) -> list[_Group]:
                 gap = -ov
                 frag = min(a.h, b.h) < 0.55 * digit_h and min(a.area, b.area) < 0.5 * max(a.area, b.area)
                 m = a.merged(b)
-                too_wide = m.w > 1.3 * max(m.h, 0.8 * digit_h)
+                too_wide = m.w > (1.6 if frag else 1.3) * max(m.h, 0.8 * digit_h)
                 v_ov = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
                 stacked = v_ov <= 0.25 * min(a.h, b.h) and ov >= -0.05 * digit_h
-                if (ov >= 0.5 * small or stacked or (frag and gap < 0.15 * digit_h)) and not too_wide:
+                if (ov >= 0.5 * small or stacked or (frag and gap < 0.3 * digit_h)) and not too_wide:
                     groups[i] = m
                     del groups[j]
                     changed = True
@@ -159,27 +159,36 @@ def _projection_split(g: _Group, n: int) -> list[_Group]:
 
 SURE_SPLIT = 1.7
 """Width/height above which a group is surely several touching digits."""
-MAYBE_SPLIT = 1.12
+MAYBE_SPLIT = 0.95
 """Width/height above which a group may be two touching digits (the classifier decides)."""
 
 
-def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float) -> list[tuple[_Group, Optional[list[_Group]]]]:
+def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float,
+                    want: Optional[int] = None) -> list[tuple[_Group, Optional[list[_Group]]]]:
     """Each group with its split alternative: ``(group, None)``, ``(group, parts)`` when it may be
-    two digits, or ``(part, None)`` for each part of a group that surely is several digits."""
+    two digits, or ``(part, None)`` for each part of a group that surely is several digits.
+
+    Flat groups (a detached bar or flag) are never split. With ``want`` (the expected number of
+    digits) and too few groups, the widest groups also get a split alternative.
+    """
+    def ratio(g: _Group) -> float:
+        return g.w / max(g.h, 0.7 * digit_h)
+
+    tall = [g for g in groups if g.h >= 0.6 * digit_h]
+    extra = {id(g) for g in sorted(tall, key=ratio, reverse=True)[:max(0, (want or 0) - len(groups))] if ratio(g) >= 0.75}
     out: list[tuple[_Group, Optional[list[_Group]]]] = []
     for g in groups:
-        h = max(g.h, 0.7 * digit_h)
-        ratio = g.w / h
-        if ratio < MAYBE_SPLIT:
+        r = ratio(g)
+        if g.h < 0.6 * digit_h or (r < MAYBE_SPLIT and id(g) not in extra):
             out.append((g, None))
             continue
-        n = int(max(2, min(4, round(g.w / (0.62 * h))))) if ratio >= SURE_SPLIT else 2
+        n = int(max(2, min(4, round(g.w / (0.62 * max(g.h, 0.7 * digit_h)))))) if r >= SURE_SPLIT else 2
         parts = _mser_split(g, gray, n) or _projection_split(g, n)
         parts = [p for p in parts if p.area > 0]
         log.debug("split group %dx%d into %d", g.w, g.h, len(parts))
-        if len(parts) < 2:
+        if len(parts) < 2 or min(p.h for p in parts) < 0.55 * g.h:  # a flat piece is no digit
             out.append((g, None))
-        elif ratio >= SURE_SPLIT:
+        elif r >= SURE_SPLIT:
             out += [(p, None) for p in parts]
         else:
             out.append((g, parts))
@@ -213,13 +222,19 @@ def _point_score(p: _Group, digits: list[_Group], digit_h: float) -> float:
     return float(max(0.0, min(0.99, score)))
 
 
-def _crop(gray: GrayImage, g: _Group, pad: int = 2) -> GrayImage:
-    h, w = gray.shape
-    y0, y1 = max(0, g.y - pad), min(h, g.y + g.h + pad)
-    x0, x1 = max(0, g.x - pad), min(w, g.x + g.w + pad)
-    keep = cv2.dilate(g.mask, np.ones((3, 3), np.uint8))[y0:y1, x0:x1].astype(bool)
-    crop = np.full((y1 - y0, x1 - x0), 255, np.uint8)
-    crop[keep] = gray[y0:y1, x0:x1][keep]
+def _crop(gray: GrayImage, g: _Group) -> GrayImage:
+    """The glyph's ink on white paper, centred in a square canvas with a margin.
+
+    Only this glyph's pixels are copied (neighbours' strokes stay out). The paper margin
+    matters: a tight crop of a ``1`` is nearly all ink, and background estimation in the
+    digit normaliser would take the stroke for paper.
+    """
+    keep = cv2.dilate(g.mask[g.y:g.y + g.h, g.x:g.x + g.w], np.ones((3, 3), np.uint8)).astype(bool)
+    side = int(round(max(g.w, g.h) * 1.4)) + 4
+    crop = np.full((side, side), 255, np.uint8)
+    oy, ox = (side - g.h) // 2, (side - g.w) // 2
+    region = crop[oy:oy + g.h, ox:ox + g.w]
+    region[keep] = gray[g.y:g.y + g.h, g.x:g.x + g.w][keep]
     return crop
 
 
@@ -242,11 +257,13 @@ def _assign_cells(groups: list[_Group], cells: list[tuple[int, int]]) -> dict[in
 
 
 def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
-                  cells: Optional[list[tuple[int, int]]] = None, allow_point: bool = False) -> Segmentation:
+                  cells: Optional[list[tuple[int, int]]] = None, allow_point: bool = False,
+                  expected: Optional[int] = None) -> Segmentation:
     """Segment the cleaned ink mask of a field into character glyphs, left to right.
 
     ``clean`` is the 0/1 handwriting mask, ``cleaned`` the dark-on-light field crop, ``inner``
-    the writing box within the crop. ``cells`` (comb fields) gives each cell's x-range.
+    the writing box within the crop. ``cells`` (comb fields) gives each cell's x-range;
+    ``expected`` the number of digits the field should hold, when known (guides splitting).
     """
     box_h = inner[3]
     digit_h = 0.6 * box_h  # typical handwritten digit height in a box
@@ -269,7 +286,7 @@ def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
                 glyphs.append(Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g), cell=i))
             discarded = sum(s.area for s in small if s.area < 0.02 * digit_h ** 2)
         else:
-            pairs = _split_touching(groups, cleaned, digit_h)
+            pairs = _split_touching(groups, cleaned, digit_h, expected)
             groups = [g for g, _ in pairs]
             items: list[Glyph] = [_glyph(cleaned, g, parts) for g, parts in pairs]
             discarded = 0

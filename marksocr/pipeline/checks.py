@@ -53,6 +53,17 @@ def _label(spec: FieldSpec) -> str:
     return {FieldKind.ROLL_NO: "roll number", FieldKind.SUBJECT_CODE: "subject code"}.get(spec.kind, spec.name)
 
 
+def expected_digits(spec: FieldSpec) -> Optional[int]:
+    """Digits a field must hold: its ``cells``, else an optional ``digits`` key of the template."""
+    if spec.cells:
+        return int(spec.cells)
+    try:
+        n = int(spec.extra.get("digits", 0) or 0)
+    except (TypeError, ValueError):
+        return None
+    return n if n > 0 and not spec.is_numeric_mark else None
+
+
 def check_field(spec: FieldSpec, text: str) -> list[Issue]:
     """Checks of one field on its own (count, number format, maximum, required)."""
     issues: list[Issue] = []
@@ -61,8 +72,9 @@ def check_field(spec: FieldSpec, text: str) -> list[Issue]:
         if spec.kind in REQUIRED_KINDS:
             issues.append(Issue((name,), f"{_label(spec)} is empty", "empty"))
         return issues
-    if spec.cells and "." not in text and len(text) != spec.cells:
-        issues.append(Issue((name,), f"{_label(spec)} has {len(text)} digits, expected {spec.cells}", "count"))
+    expected = expected_digits(spec)
+    if expected and "." not in text and len(text) != expected:
+        issues.append(Issue((name,), f"{_label(spec)} has {len(text)} digits, expected {expected}", "count"))
     if spec.is_numeric_mark:
         value = parse_number(text)
         if value is None:

@@ -28,7 +28,7 @@ from marksocr.domain import DigitReading, FieldKind, FieldReading, FieldSpec, Sh
 from marksocr.imaging.fields import FieldImages, clean_field
 from marksocr.imaging.register import DEFAULT_PAGE_WIDTH, RegistrationResult, reference_page, register_page
 from marksocr.imaging.segment import Segmentation, segment_field
-from marksocr.pipeline.checks import check_sheet
+from marksocr.pipeline.checks import check_sheet, expected_digits
 from marksocr.pipeline.decoding import decode_marks, decode_roster
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,8 @@ def _read_fields(reg: RegistrationResult, template: Template, classifier: Any,
         images = clean_field(reg.page, spec, reference=ref, photo=reg.photo, homography=reg.homography,
                              scale=_field_scale(reg))
         allow_point = spec.is_numeric_mark and not spec.cells
-        seg = segment_field(images.clean, images.cleaned, images.inner, cells=images.cells, allow_point=allow_point)
+        seg = segment_field(images.clean, images.cleaned, images.inner, cells=images.cells, allow_point=allow_point,
+                            expected=expected_digits(spec))
         work.append(_Field(spec, images, seg, len(crops)))
         for g in seg.glyphs:
             if g.kind == "digit":
@@ -147,34 +148,63 @@ def split_posterior(ratio: float, whole: float, parts: float) -> float:
     least confident part; the prior for "one digit" falls from 0.9 at width/height 1.12 to
     0.1 at 1.7.
     """
-    prior = float(np.clip(0.9 - 0.8 * (ratio - 1.12) / (1.7 - 1.12), 0.1, 0.9))
+    prior = float(np.clip(0.75 - 0.5 * (ratio - 0.95) / (1.7 - 0.95), 0.25, 0.75))
     a, b = prior * whole, (1.0 - prior) * parts
     return a / max(a + b, 1e-9)
 
 
 def _field_reading(w: _Field, probs: np.ndarray) -> FieldReading:
-    digits: list[DigitReading] = []
+    # per glyph: (kind, probs of whole, probs of parts or None, glyph)
+    items = []
     k = w.first
     for g in w.seg.glyphs:
         if g.kind == "point":
-            c = float(g.point_confidence)
-            digits.append(DigitReading(".", c, g.box, ((".", c), ("", 1.0 - c)), g.crop))
+            items.append((g, None, None))
             continue
         p = probs[k]
-        k += 1
-        if not g.split:
-            digits.append(_digit(p, g.box, g.crop))
-            continue
-        pp = probs[k:k + len(g.split)]
-        k += len(g.split)
-        post = split_posterior(g.box[2] / max(1.0, g.box[3]), float(p.max()), float(pp.max(axis=1).min()))
-        if post >= 0.5:
-            digits.append(_digit(p, g.box, g.crop, post))
+        k += 1 + len(g.split or ())
+        items.append((g, p, probs[k - len(g.split):k] if g.split else None))
+    posts = [split_posterior(g.box[2] / max(1.0, g.box[3]), float(p.max()), float(pp.max(axis=1).min()))
+             if pp is not None else 1.0 for g, p, pp in items]
+    use_split = [post < 0.5 for post in posts]
+    want = expected_digits(w.spec)
+    if want:
+        _fit_count(items, posts, use_split, want, want)
+    elif w.spec.is_numeric_mark and w.spec.max is not None:
+        has_point = any(p is None for _, p, _ in items)
+        _fit_count(items, posts, use_split, 1, len(str(int(w.spec.max))) + (1 if has_point else 0))
+    digits: list[DigitReading] = []
+    for (g, p, pp), post, split in zip(items, posts, use_split):
+        if p is None:
+            c = float(g.point_confidence)
+            digits.append(DigitReading(".", c, g.box, ((".", c), ("", 1.0 - c)), g.crop))
+        elif not split:
+            digits.append(_digit(p, g.box, g.crop, post if pp is not None else 1.0))
         else:
             digits += [_digit(q, s.box, s.crop, 1.0 - post) for q, s in zip(pp, g.split)]
     text = "".join(d.label for d in digits)
     conf = min((d.confidence for d in digits), default=w.seg.empty_confidence)
     return FieldReading(w.spec.name, w.spec.kind, text, float(conf), tuple(digits), box=w.images.box, crop=w.images.gray)
+
+
+def _fit_count(items, posts: list[float], use_split: list[bool], lo: int, hi: int) -> None:
+    """Flip split decisions (most plausible flips first) to bring the digit count into [lo, hi].
+
+    A flipped decision keeps its posterior as the confidence, so a forced choice between two
+    plausible segmentations stays unsure and goes to review.
+    """
+    def count() -> int:
+        return sum(0 if p is None else (len(g.split) if s else 1) for (g, p, _), s in zip(items, use_split))
+
+    flips = sorted((i for i, (g, p, pp) in enumerate(items) if pp is not None), key=lambda i: abs(posts[i] - 0.5))
+    for i in flips:
+        n = count()
+        if lo <= n <= hi:
+            return
+        if (n < lo and not use_split[i]) or (n > hi and use_split[i]):
+            use_split[i] = not use_split[i]
+            if n < lo and count() > hi:  # overshoot: undo
+                use_split[i] = not use_split[i]
 
 
 def judge(template: Template, fields: list[FieldReading], reg: RegistrationResult,
