@@ -117,3 +117,51 @@ def test_scan_into_postgresql(sheet_set, tmp_path, pg_server):
         assert len(export(url, tmp_path / "pg2.csv")) == len(truth)
     finally:
         drop()
+
+
+SCANNER = '''
+import sys
+import numpy as np
+from marksocr.pipeline.batch import ScanOptions, scan_paths
+from marksocr.storage import Database
+from marksocr.template import load_template
+
+
+class InkClassifier:
+    """A stand-in for the CNN (no TensorFlow): a real object the real reader calls."""
+
+    version = "ink-stand-in"
+    card = {}
+
+    def predict_proba(self, crops):
+        out = np.full((len(crops), 10), 0.02)
+        for i, c in enumerate(crops):
+            out[i, int(np.mean(np.asarray(c) < 128) * 100) % 10] = 0.82
+        return out
+
+
+template, db_url, folder = sys.argv[1:4]
+db = Database.open(db_url)
+s = scan_paths([folder], load_template(template), db, InkClassifier(), ScanOptions(user=sys.argv[4]))
+print("counts", s.counts, "skipped", s.skipped, "saved", s.saved, "failures", len(s.failures), flush=True)
+sys.exit(0 if s.ok else 1)
+'''
+
+
+def test_two_processes_scanning_the_same_folder_into_one_sqlite_file(sheet_set, tmp_path):
+    folder, truth = sheet_set
+    script = tmp_path / "scanner.py"
+    script.write_text(SCANNER)
+    db_file = tmp_path / "shared.db"
+    procs = [subprocess.Popen([sys.executable, str(script), str(TEMPLATE), str(db_file), str(folder), who],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for who in ("ann", "bob")]
+    results = [p.communicate(timeout=600) for p in procs]
+    for p, (out, err) in zip(procs, results):
+        assert p.returncode == 0, out + err
+    saved = sum(int(out.split("saved ")[1].split()[0]) for out, _ in results)
+    assert saved == len(truth)  # every page stored once, by one of the two
+    with sqlite3.connect(db_file) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        labels = [r[0] for r in con.execute("SELECT label FROM sheets")]
+        assert sorted(labels) == sorted(truth)
+        assert con.execute("SELECT count(DISTINCT model_version) FROM sheets").fetchone()[0] == 1
