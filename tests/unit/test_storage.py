@@ -241,3 +241,25 @@ def test_in_memory_database_and_default_location(monkeypatch, tmp_path):
     monkeypatch.setenv("MARKSOCR_DB", str(tmp_path / "env.db"))
     with Database.open() as from_env:
         assert from_env.description == f"database file {tmp_path / 'env.db'}"
+
+
+def test_one_database_shared_by_worker_threads(db):
+    import threading
+
+    t = db.register_template(make_template())
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for i in range(10):
+                db.save_reading(make_reading(f"thread{k}-{i}"), t.id)
+                db.list_sheets(limit=5)
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == [] and len(db.list_sheets()) == 30
