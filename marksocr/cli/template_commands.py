@@ -125,6 +125,7 @@ def _register_synth(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--inconsistent", type=float, default=0.1,
                    help="fraction of sheets whose written total is wrong or a field is empty (default 0.1)")
     p.add_argument("--mnist", type=Path, help="MNIST folder (default: $MARKSOCR_MNIST or ../shared/data/mnist)")
+    p.add_argument("--workers", type=int, default=1, help="parallel processes (default 1; same output)")
     p.set_defaults(func=_cmd_synth)
 
 
@@ -134,6 +135,6 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise SystemExit("marksocr: error: -n must be at least 1")
     rows = make_sheet_set(args.template, args.out, args.n, style=args.style, seed=args.seed,
-                          mnist_dir=args.mnist, anomaly_rate=args.inconsistent)
+                          mnist_dir=args.mnist, anomaly_rate=args.inconsistent, workers=args.workers)
     print(f"wrote {len(rows)} {args.style} sheets, truth.csv and truth.json in {args.out}")
     return 0

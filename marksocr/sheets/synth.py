@@ -14,6 +14,7 @@ Everything is deterministic given the seed: sheet ``i`` of a set depends only on
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import logging
 import os
@@ -32,7 +33,7 @@ from marksocr.template import load_template
 log = logging.getLogger(__name__)
 
 __all__ = ["DigitSource", "render_filled", "simulate_photo", "jpeg_round_trip", "random_values", "make_sheet_set",
-           "sheet_rng", "STYLES", "ANOMALIES"]
+           "make_sheet", "sheet_rng", "STYLES", "ANOMALIES"]
 
 ANOMALIES = ("total_wrong", "mark_empty", "total_empty")
 """Kinds of deliberately inconsistent sheets (recorded as ``anomaly`` in the truth)."""
@@ -86,15 +87,24 @@ def render_filled(template: Template, values: dict[str, str], rng: np.random.Gen
 
 
 def blank_page(template: Template) -> BGRImage:
-    """The template's reference image as a BGR page at ``page_size``."""
-    from marksocr.imaging.io import load_image
-
+    """The template's reference image as a BGR page at ``page_size`` (a fresh copy)."""
     if template.reference_image is None:
         raise TemplateError(f"{template.name}: synthetic sheets need a template with a reference_image")
-    gray = load_image(template.reference_image)
-    if template.page_size and gray.shape[::-1] != tuple(template.page_size):
-        gray = cv2.resize(gray, tuple(template.page_size), interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+    ref = Path(template.reference_image)
+    size = tuple(template.page_size) if template.page_size else None
+    return _blank_page_cached(str(ref), ref.stat().st_mtime_ns, size).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _blank_page_cached(path: str, mtime_ns: int, size: Optional[tuple[int, int]]) -> BGRImage:
+    from marksocr.imaging.io import load_image
+
+    gray = load_image(path)
+    if size and gray.shape[::-1] != size:
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    page = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+    page.setflags(write=False)
+    return page
 
 
 def random_values(template: Template, rng: np.random.Generator, anomaly_rate: float = 0.1,
@@ -133,7 +143,7 @@ def format_mark(value: float) -> str:
 
 def make_sheet_set(template_path: PathLike, out_dir: PathLike, n: int, style: str = "photo", seed: int = 0,
                    *, mnist_dir: Optional[PathLike] = None, anomaly_rate: float = 0.1,
-                   digit_source: Optional[DigitSource] = None) -> list[tuple[Path, dict[str, Any]]]:
+                   digit_source: Optional[DigitSource] = None, workers: int = 1) -> list[tuple[Path, dict[str, Any]]]:
     """Write ``n`` synthetic sheets of ``template_path`` into ``out_dir`` with their truth.
 
     Files: ``sheet_0000.jpg`` ... (some scans are PNG), ``truth.json`` (a list of
@@ -143,7 +153,9 @@ def make_sheet_set(template_path: PathLike, out_dir: PathLike, n: int, style: st
     ``consistent`` (no anomaly: nothing empty, marks sum to the written total),
     ``total_matches_sum`` (the written total equals the sum of the written marks), ``style``,
     and the capture parameters including ``page_to_image`` (3x3 homography from
-    reference-page pixels to image pixels). Returns ``[(image path, record), ...]``.
+    reference-page pixels to image pixels; exact to within ``curl_px``).
+    ``workers`` > 1 makes sheets in parallel processes (same output: each sheet depends
+    only on ``(seed, index)``). Returns ``[(image path, record), ...]``.
     """
     if style not in STYLES:
         raise ValueError(f"style must be one of {', '.join(STYLES)}, got {style!r}")
@@ -151,26 +163,37 @@ def make_sheet_set(template_path: PathLike, out_dir: PathLike, n: int, style: st
     digits = digit_source or DigitSource.from_mnist(Path(mnist_dir) if mnist_dir else None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rows: list[tuple[Path, dict[str, Any]]] = []
-    for i in range(n):
-        rng = sheet_rng(seed, i)
-        values, anomaly = random_values(template, rng, anomaly_rate)
-        page = render_filled(template, values, rng, digits)
-        sim = simulate(page, rng, style)
-        png = style == "scan" and rng.random() < 0.2
-        path = out / f"sheet_{i:04d}.{'png' if png else 'jpg'}"
-        _write_image(path, sim.image, sim.jpeg_quality)
-        record = {"sheet": path.name, "template": template.name, "style": style, "seed": seed, "index": i,
-                  "values": values, "anomaly": anomaly, "consistent": anomaly == "",
-                  "total_matches_sum": _total_matches(template, values),
-                  "jpeg_quality": None if png else sim.jpeg_quality,
-                  "page_to_image": [[round(float(v), 6) for v in row] for row in sim.homography],
-                  "image_size": [int(sim.image.shape[1]), int(sim.image.shape[0])],
-                  **{k: round(v, 4) if isinstance(v, float) else v for k, v in sim.params.items()}}
-        rows.append((path, record))
-        log.info("sheet %d/%d: %s", i + 1, n, path.name)
+    job = functools.partial(make_sheet, template, digits, out, style, seed, anomaly_rate=anomaly_rate)
+    if workers > 1 and n > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            rows = list(pool.map(job, range(n), chunksize=max(1, n // (workers * 4))))
+    else:
+        rows = [job(i) for i in range(n)]
     _write_truth(out, template, [r for _, r in rows])
     return rows
+
+
+def make_sheet(template: Template, digits: DigitSource, out: Path, style: str, seed: int, index: int,
+               anomaly_rate: float = 0.1) -> tuple[Path, dict[str, Any]]:
+    """Make sheet ``index`` of a set (see :func:`make_sheet_set`): write its image, return its record."""
+    rng = sheet_rng(seed, index)
+    values, anomaly = random_values(template, rng, anomaly_rate)
+    page = render_filled(template, values, rng, digits)
+    sim = simulate(page, rng, style)
+    png = style == "scan" and rng.random() < 0.2
+    path = out / f"sheet_{index:04d}.{'png' if png else 'jpg'}"
+    _write_image(path, sim.image, sim.jpeg_quality)
+    record = {"sheet": path.name, "template": template.name, "style": style, "seed": seed, "index": index,
+              "values": values, "anomaly": anomaly, "consistent": anomaly == "",
+              "total_matches_sum": _total_matches(template, values),
+              "jpeg_quality": None if png else sim.jpeg_quality,
+              "page_to_image": [[round(float(v), 6) for v in row] for row in sim.homography],
+              "image_size": [int(sim.image.shape[1]), int(sim.image.shape[0])],
+              **{k: round(v, 4) if isinstance(v, float) else v for k, v in sim.params.items()}}
+    log.info("sheet %d: %s", index, path.name)
+    return path, record
 
 
 def _write_image(path: Path, image: BGRImage, quality: int) -> None:
