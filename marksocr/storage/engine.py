@@ -184,7 +184,8 @@ def upgrade(read_engine: Engine, write_engine: Engine, url: str) -> bool:
     except Exception as exc:  # alembic raises its own errors for unknown revisions
         if "Can't locate revision" in str(exc):
             raise StorageError(
-                f"{describe_url(url)} was written by a newer marksocr (schema {exc}); upgrade marksocr"
+                f"{describe_url(url)} was written by a newer marksocr (unknown schema revision); "
+                f"upgrade marksocr to open it"
             ) from exc
         raise
 

@@ -192,3 +192,14 @@ def test_password_never_appears_in_errors():
     with pytest.raises(StorageError) as err:
         Database.open("postgresql+psycopg://u:hunter2@127.0.0.1:1/marks")
     assert "hunter2" not in str(err.value)
+
+
+def test_a_database_from_a_newer_marksocr_is_refused_clearly(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "marks.db"
+    _populated(path, n=1)
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(StorageError, match=f"{path} was written by a newer marksocr"):
+        Database.open(path)
