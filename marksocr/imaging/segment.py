@@ -37,9 +37,9 @@ class Glyph:
     point_confidence: float = 1.0
     """For a decimal point: how point-like the blob is (0..1)."""
     cell: Optional[int] = None
-    split: Optional[list["Glyph"]] = None
-    """For a digit that may be two touching digits: the split alternative (the reader lets the
-    classifier arbitrate between one wide digit and the parts)."""
+    splits: list[list["Glyph"]] = field(default_factory=list)
+    """For a digit that may be two touching digits: alternative ways to cut it in two (the
+    reader lets the classifier arbitrate between one wide digit and the best cut)."""
 
 
 @dataclass
@@ -101,7 +101,10 @@ def _group_strokes(parts: list[_Group], digit_h: float) -> list[_Group]:
                 too_wide = m.w > (1.6 if frag else 1.3) * max(m.h, 0.8 * digit_h)
                 v_ov = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
                 stacked = v_ov <= 0.25 * min(a.h, b.h) and ov >= -0.05 * digit_h
-                if (ov >= 0.5 * small or stacked or (frag and gap < 0.3 * digit_h)) and not too_wide:
+                # two short pieces (a broken 5 or 8) that together make one digit-sized box
+                halves = (max(a.h, b.h) < 0.75 * digit_h and m.h <= 1.25 * digit_h and m.w <= 1.05 * m.h
+                          and ov >= 0.2 * small)
+                if (ov >= 0.5 * small or stacked or halves or (frag and gap < 0.3 * digit_h)) and not too_wide:
                     groups[i] = m
                     del groups[j]
                     changed = True
@@ -163,10 +166,52 @@ MAYBE_SPLIT = 0.95
 """Width/height above which a group may be two touching digits (the classifier decides)."""
 
 
+SHEARS = (0.0, 0.3, -0.3)
+"""Slants tried for cutting touching digits (a slanted ``1`` touching a ``0``)."""
+
+
+def _cut_candidates(g: _Group, max_cuts: int = 4) -> list[list[_Group]]:
+    """Alternative 2-way cuts of a group: along straight or slanted lines through the deepest
+    minima of the (sheared) column ink profile, between 15% and 85% of its width."""
+    ys, xs = np.nonzero(g.mask[g.y:g.y + g.h, g.x:g.x + g.w])
+    if len(xs) < 10:
+        return []
+    cy = g.h / 2.0
+    scored: list[tuple[float, float, float]] = []  # (profile value, shear, cut position)
+    for shear in SHEARS:
+        xp = xs - shear * (ys - cy)
+        x0 = xp.min()
+        width = xp.max() - x0 + 1
+        prof = np.bincount(np.round(xp - x0).astype(int), minlength=int(width) + 1).astype(float)
+        prof = np.convolve(prof, np.ones(3) / 3, mode="same")
+        lo, hi = int(0.15 * width), int(0.85 * width)
+        for i in range(lo + 1, hi - 1):
+            if prof[i] <= prof[i - 1] and prof[i] <= prof[i + 1]:
+                scored.append((prof[i], shear, x0 + i))
+    scored.sort()
+    out: list[list[_Group]] = []
+    used: list[tuple[float, float]] = []
+    for _, shear, cut in scored:
+        if any(sh == shear and abs(cut - c) < 0.12 * g.w for sh, c in used):
+            continue
+        left = (xs - shear * (ys - cy)) < cut
+        parts = []
+        for sel in (left, ~left):
+            m = np.zeros_like(g.mask)
+            m[ys[sel] + g.y, xs[sel] + g.x] = 1
+            parts.append(_Group.of(m))
+        if min(p.area for p in parts) > 0 and min(p.h for p in parts) >= 0.55 * g.h:  # a flat piece is no digit
+            out.append(parts)
+            used.append((shear, cut))
+        if len(out) == max_cuts:
+            break
+    return out
+
+
 def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float,
-                    want: Optional[int] = None) -> list[tuple[_Group, Optional[list[_Group]]]]:
-    """Each group with its split alternative: ``(group, None)``, ``(group, parts)`` when it may be
-    two digits, or ``(part, None)`` for each part of a group that surely is several digits.
+                    want: Optional[int] = None) -> list[tuple[_Group, list[list[_Group]]]]:
+    """Each group with its alternative cuts: ``(group, [])``, ``(group, [parts, ...])`` when it
+    may be two digits, or ``(part, [])`` for each part of a group that surely is several digits.
 
     Flat groups (a detached bar or flag) are never split. With ``want`` (the expected number of
     digits) and too few groups, the widest groups also get a split alternative.
@@ -176,22 +221,24 @@ def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float,
 
     tall = [g for g in groups if g.h >= 0.6 * digit_h]
     extra = {id(g) for g in sorted(tall, key=ratio, reverse=True)[:max(0, (want or 0) - len(groups))] if ratio(g) >= 0.75}
-    out: list[tuple[_Group, Optional[list[_Group]]]] = []
+    out: list[tuple[_Group, list[list[_Group]]]] = []
     for g in groups:
         r = ratio(g)
         if g.h < 0.6 * digit_h or (r < MAYBE_SPLIT and id(g) not in extra):
-            out.append((g, None))
+            out.append((g, []))
             continue
-        n = int(max(2, min(4, round(g.w / (0.62 * max(g.h, 0.7 * digit_h)))))) if r >= SURE_SPLIT else 2
-        parts = _mser_split(g, gray, n) or _projection_split(g, n)
-        parts = [p for p in parts if p.area > 0]
-        log.debug("split group %dx%d into %d", g.w, g.h, len(parts))
-        if len(parts) < 2 or min(p.h for p in parts) < 0.55 * g.h:  # a flat piece is no digit
-            out.append((g, None))
-        elif r >= SURE_SPLIT:
-            out += [(p, None) for p in parts]
-        else:
-            out.append((g, parts))
+        if r >= SURE_SPLIT:
+            n = int(max(2, min(4, round(g.w / (0.62 * max(g.h, 0.7 * digit_h))))))
+            parts = [p for p in (_mser_split(g, gray, n) or _projection_split(g, n)) if p.area > 0]
+            if len(parts) >= 2 and min(p.h for p in parts) >= 0.4 * g.h:
+                out += [(p, []) for p in parts]
+                continue
+        alts = _cut_candidates(g)
+        mser = _mser_split(g, gray, 2)
+        if mser and min(p.h for p in mser) >= 0.55 * g.h:
+            alts.insert(0, mser)
+        log.debug("group %dx%d: %d cut alternatives", g.w, g.h, len(alts))
+        out.append((g, alts))
     return out
 
 
@@ -307,9 +354,9 @@ def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
     return Segmentation(glyphs, empty_conf, {"segments": overlay})
 
 
-def _glyph(cleaned: GrayImage, g: _Group, parts: Optional[list[_Group]]) -> Glyph:
-    split = [Glyph("digit", (p.x, p.y, p.w, p.h), _crop(cleaned, p)) for p in parts] if parts else None
-    return Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g), split=split)
+def _glyph(cleaned: GrayImage, g: _Group, alts: list[list[_Group]]) -> Glyph:
+    splits = [[Glyph("digit", (p.x, p.y, p.w, p.h), _crop(cleaned, p)) for p in parts] for parts in alts]
+    return Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g), splits=splits)
 
 
 def _one_point(glyphs: list[Glyph]) -> list[Glyph]:

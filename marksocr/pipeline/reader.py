@@ -117,7 +117,7 @@ def _read_fields(reg: RegistrationResult, template: Template, classifier: Any,
         for g in seg.glyphs:
             if g.kind == "digit":
                 crops.append(g.crop)
-                crops += [p.crop for p in g.split or ()]
+                crops += [p.crop for alt in g.splits for p in alt]
         for name, img in {**images.debug, **seg.debug}.items():
             _emit(on_debug, f"{spec.name}/{name}", img)
     probs = np.asarray(classifier.predict_proba(crops)) if crops else np.zeros((0, 10))
@@ -154,7 +154,7 @@ def split_posterior(ratio: float, whole: float, parts: float) -> float:
 
 
 def _field_reading(w: _Field, probs: np.ndarray) -> FieldReading:
-    # per glyph: (kind, probs of whole, probs of parts or None, glyph)
+    # per glyph: (glyph, probs as one digit, (best cut, its probs) or None); points have no probs
     items = []
     k = w.first
     for g in w.seg.glyphs:
@@ -162,10 +162,16 @@ def _field_reading(w: _Field, probs: np.ndarray) -> FieldReading:
             items.append((g, None, None))
             continue
         p = probs[k]
-        k += 1 + len(g.split or ())
-        items.append((g, p, probs[k - len(g.split):k] if g.split else None))
-    posts = [split_posterior(g.box[2] / max(1.0, g.box[3]), float(p.max()), float(pp.max(axis=1).min()))
-             if pp is not None else 1.0 for g, p, pp in items]
+        k += 1
+        best = None
+        for alt in g.splits:
+            pp = probs[k:k + len(alt)]
+            k += len(alt)
+            if best is None or pp.max(axis=1).min() > best[1].max(axis=1).min():
+                best = (alt, pp)
+        items.append((g, p, best))
+    posts = [split_posterior(g.box[2] / max(1.0, g.box[3]), float(p.max()), float(b[1].max(axis=1).min()))
+             if b is not None else 1.0 for g, p, b in items]
     use_split = [post < 0.5 for post in posts]
     want = expected_digits(w.spec)
     if want:
@@ -174,14 +180,14 @@ def _field_reading(w: _Field, probs: np.ndarray) -> FieldReading:
         has_point = any(p is None for _, p, _ in items)
         _fit_count(items, posts, use_split, 1, len(str(int(w.spec.max))) + (1 if has_point else 0))
     digits: list[DigitReading] = []
-    for (g, p, pp), post, split in zip(items, posts, use_split):
+    for (g, p, b), post, split in zip(items, posts, use_split):
         if p is None:
             c = float(g.point_confidence)
             digits.append(DigitReading(".", c, g.box, ((".", c), ("", 1.0 - c)), g.crop))
         elif not split:
-            digits.append(_digit(p, g.box, g.crop, post if pp is not None else 1.0))
+            digits.append(_digit(p, g.box, g.crop, post))
         else:
-            digits += [_digit(q, s.box, s.crop, 1.0 - post) for q, s in zip(pp, g.split)]
+            digits += [_digit(q, s.box, s.crop, 1.0 - post) for q, s in zip(b[1], b[0])]
     text = "".join(d.label for d in digits)
     conf = min((d.confidence for d in digits), default=w.seg.empty_confidence)
     return FieldReading(w.spec.name, w.spec.kind, text, float(conf), tuple(digits), box=w.images.box, crop=w.images.gray)
@@ -194,7 +200,7 @@ def _fit_count(items, posts: list[float], use_split: list[bool], lo: int, hi: in
     plausible segmentations stays unsure and goes to review.
     """
     def count() -> int:
-        return sum(0 if p is None else (len(g.split) if s else 1) for (g, p, _), s in zip(items, use_split))
+        return sum(0 if p is None else (len(b[0]) if s else 1) for (g, p, b), s in zip(items, use_split))
 
     flips = sorted((i for i, (g, p, pp) in enumerate(items) if pp is not None), key=lambda i: abs(posts[i] - 0.5))
     for i in flips:
