@@ -1,0 +1,138 @@
+"""Field cleaning and digit segmentation: borders, empty, broken, touching, decimal, comb."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+import sheet_fakes as sf  # noqa: E402
+
+from marksocr.domain import FieldKind, FieldSpec  # noqa: E402
+from marksocr.imaging.fields import clean_crop  # noqa: E402
+from marksocr.imaging.segment import segment_field  # noqa: E402
+
+BOX_W, BOX_H, M = 360, 100, 18
+
+
+def field_image(cells: int = 0, shade: bool = True) -> np.ndarray:
+    """A printed box (with comb lines) on paper with a light gradient and noise."""
+    img = np.full((BOX_H + 2 * M, BOX_W + 2 * M), 235, np.uint8)
+    cv2.rectangle(img, (M, M), (M + BOX_W, M + BOX_H), 40, 2)
+    for i in range(1, cells):
+        x = M + int(round(i * BOX_W / cells))
+        cv2.line(img, (x, M), (x, M + BOX_H), 40, 2)
+    if shade:
+        img = (img * np.linspace(0.6, 1.0, img.shape[1])[None, :]).astype(np.uint8)
+    rng = np.random.default_rng(0)
+    return np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+
+
+def segment(img: np.ndarray, cells: int = 0, point: bool = False):
+    spec = FieldSpec("f", FieldKind.MARK, (0, 0, 1, 1), cells=cells or None)
+    fi = clean_crop(img, spec, (M, M, BOX_W, BOX_H), (0, 0, img.shape[1], img.shape[0]))
+    seg = segment_field(fi.clean, fi.cleaned, fi.inner, cells=fi.cells, allow_point=point)
+    return fi, seg
+
+
+def digit_boxes(seg):
+    return [g for g in seg.glyphs if g.kind == "digit"]
+
+
+def test_empty_box_reads_as_empty():
+    img = field_image()
+    for x, y in ((80, 60), (200, 90), (300, 40)):  # dust specks
+        cv2.circle(img, (x, y), 1, 90, -1)
+    fi, seg = segment(img)
+    assert seg.glyphs == []
+    assert seg.empty_confidence >= 0.9
+    assert fi.clean.sum() < 20  # the box border is gone
+
+
+def test_stray_mark_lowers_empty_confidence_but_not_a_digit():
+    img = field_image()
+    cv2.line(img, (150, 80), (162, 83), 60, 3)  # a short scribble
+    _, seg = segment(img)
+    assert digit_boxes(seg) == []
+    assert seg.empty_confidence < 1.0
+
+
+def test_two_separate_digits_and_a_one_beside_the_border():
+    img = field_image()
+    sf.draw_digit(img, "1", M + 8, M + 20, 30, 60)  # close to the left border
+    sf.draw_digit(img, "7", M + 90, M + 20, 40, 60)
+    _, seg = segment(img)
+    boxes = digit_boxes(seg)
+    assert len(boxes) == 2
+    assert boxes[0].box[0] < boxes[1].box[0]
+    assert all(b.box[3] >= 50 for b in boxes)
+
+
+def test_broken_strokes_are_one_digit():
+    img = field_image()
+    sf.draw_digit(img, "5", M + 120, M + 20, 40, 60, thickness=4)
+    img[M + 44:M + 49, M + 110:M + 170] = 235  # a gap across the digit (pen lifted)
+    _, seg = segment(img)
+    assert len(digit_boxes(seg)) == 1
+    assert digit_boxes(seg)[0].box[3] >= 55
+
+
+def test_touching_digits_get_a_split_alternative():
+    img = field_image()
+    sf.draw_digit(img, "4", M + 100, M + 20, 42, 60)
+    sf.draw_digit(img, "0", M + 138, M + 20, 42, 60)  # overlaps the 4
+    _, seg = segment(img)
+    boxes = digit_boxes(seg)
+    if len(boxes) == 1:
+        g = boxes[0]
+        assert g.splits, "a wide glyph must offer a cut into two digits"
+        best = g.splits[0]
+        assert len(best) == 2 and best[0].box[0] < best[1].box[0]
+    else:
+        assert len(boxes) == 2
+
+
+def test_decimal_point_between_digits():
+    img = field_image()
+    sf.draw_digit(img, "7", M + 100, M + 20, 40, 60)
+    cv2.circle(img, (M + 155, M + 75), 4, 30, -1)
+    sf.draw_digit(img, "5", M + 170, M + 20, 40, 60)
+    _, seg = segment(img, point=True)
+    kinds = [g.kind for g in seg.glyphs]
+    assert kinds == ["digit", "point", "digit"]
+    assert seg.glyphs[1].point_confidence > 0.5
+
+
+def test_no_point_in_fields_that_do_not_allow_one():
+    img = field_image()
+    sf.draw_digit(img, "7", M + 100, M + 20, 40, 60)
+    cv2.circle(img, (M + 155, M + 75), 4, 30, -1)
+    sf.draw_digit(img, "5", M + 170, M + 20, 40, 60)
+    _, seg = segment(img, point=False)
+    assert [g.kind for g in seg.glyphs] == ["digit", "digit"]
+
+
+def test_comb_one_digit_per_cell_and_empty_cells():
+    img = field_image(cells=6)
+    cw = BOX_W / 6
+    for i, ch in ((0, "2"), (1, "1"), (2, "0"), (4, "9")):
+        sf.draw_digit(img, ch, int(M + i * cw + 15), M + 20, 30, 60)
+    fi, seg = segment(img, cells=6)
+    assert [g.cell for g in seg.glyphs] == [0, 1, 2, 4]
+    # comb lines are not ink: the empty cell 3 and the line between cells 4 and 5 are clean
+    assert fi.clean[M + 5:M + BOX_H - 5, fi.cells[5][0] - 2:fi.cells[5][0] + 3].sum() == 0
+    cut = fi.clean[:, int(M + 3 * cw) - 2:int(M + 3 * cw) + 3]
+    assert cut.sum() == 0
+
+
+def test_crops_are_dark_on_light_with_paper_margin():
+    img = field_image()
+    sf.draw_digit(img, "1", M + 150, M + 20, 30, 60)
+    _, seg = segment(img)
+    crop = digit_boxes(seg)[0].crop
+    assert crop.dtype == np.uint8 and crop.ndim == 2
+    assert crop[0].min() == 255 and crop[:, 0].min() == 255  # paper all around
+    assert crop.min() < 120  # dark ink
