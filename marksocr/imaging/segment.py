@@ -162,7 +162,7 @@ def _projection_split(g: _Group, n: int) -> list[_Group]:
 
 SURE_SPLIT = 1.7
 """Width/height above which a group is surely several touching digits."""
-MAYBE_SPLIT = 0.95
+MAYBE_SPLIT = 1.1
 """Width/height above which a group may be two touching digits (the classifier decides)."""
 
 

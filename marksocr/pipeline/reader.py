@@ -30,6 +30,7 @@ from marksocr.imaging.register import DEFAULT_PAGE_WIDTH, RegistrationResult, re
 from marksocr.imaging.segment import Segmentation, segment_field
 from marksocr.pipeline.checks import check_sheet, expected_digits
 from marksocr.pipeline.decoding import decode_marks, decode_roster
+from marksocr.pipeline.glyphs import decide_glyphs, glyph_crops
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +115,7 @@ def _read_fields(reg: RegistrationResult, template: Template, classifier: Any,
         seg = segment_field(images.clean, images.cleaned, images.inner, cells=images.cells, allow_point=allow_point,
                             expected=expected_digits(spec))
         work.append(_Field(spec, images, seg, len(crops)))
-        for g in seg.glyphs:
-            if g.kind == "digit":
-                crops.append(g.crop)
-                crops += [p.crop for alt in g.splits for p in alt]
+        crops += glyph_crops(seg.glyphs)
         for name, img in {**images.debug, **seg.debug}.items():
             _emit(on_debug, f"{spec.name}/{name}", img)
     probs = np.asarray(classifier.predict_proba(crops)) if crops else np.zeros((0, 10))
@@ -135,82 +133,16 @@ def _field_scale(reg: RegistrationResult) -> float:
     return float(np.clip(photo_width / w, 1.0, FIELD_SCALE_MAX))
 
 
-def _digit(label_probs: np.ndarray, box, crop, factor: float = 1.0) -> DigitReading:
-    order = np.argsort(-label_probs)[:3]
-    alts = tuple((str(int(i)), float(label_probs[i] * factor)) for i in order)
-    return DigitReading(alts[0][0], alts[0][1], box, alts, crop)
-
-
-def split_posterior(ratio: float, whole: float, parts: float) -> float:
-    """Probability that a wide glyph is one digit rather than two touching ones.
-
-    ``whole`` / ``parts`` are the classifier's confidence in the glyph as one digit and its
-    least confident part; the prior for "one digit" falls from 0.9 at width/height 1.12 to
-    0.1 at 1.7.
-    """
-    prior = float(np.clip(0.75 - 0.5 * (ratio - 0.95) / (1.7 - 0.95), 0.25, 0.75))
-    a, b = prior * whole, (1.0 - prior) * parts
-    return a / max(a + b, 1e-9)
-
-
 def _field_reading(w: _Field, probs: np.ndarray) -> FieldReading:
-    # per glyph: (glyph, probs as one digit, (best cut, its probs) or None); points have no probs
-    items = []
-    k = w.first
-    for g in w.seg.glyphs:
-        if g.kind == "point":
-            items.append((g, None, None))
-            continue
-        p = probs[k]
-        k += 1
-        best = None
-        for alt in g.splits:
-            pp = probs[k:k + len(alt)]
-            k += len(alt)
-            if best is None or pp.max(axis=1).min() > best[1].max(axis=1).min():
-                best = (alt, pp)
-        items.append((g, p, best))
-    posts = [split_posterior(g.box[2] / max(1.0, g.box[3]), float(p.max()), float(b[1].max(axis=1).min()))
-             if b is not None else 1.0 for g, p, b in items]
-    use_split = [post < 0.5 for post in posts]
     want = expected_digits(w.spec)
-    if want:
-        _fit_count(items, posts, use_split, want, want)
-    elif w.spec.is_numeric_mark and w.spec.max is not None:
-        has_point = any(p is None for _, p, _ in items)
-        _fit_count(items, posts, use_split, 1, len(str(int(w.spec.max))) + (1 if has_point else 0))
-    digits: list[DigitReading] = []
-    for (g, p, b), post, split in zip(items, posts, use_split):
-        if p is None:
-            c = float(g.point_confidence)
-            digits.append(DigitReading(".", c, g.box, ((".", c), ("", 1.0 - c)), g.crop))
-        elif not split:
-            digits.append(_digit(p, g.box, g.crop, post))
-        else:
-            digits += [_digit(q, s.box, s.crop, 1.0 - post) for q, s in zip(b[1], b[0])]
+    count = (want, want) if want else None
+    if count is None and w.spec.is_numeric_mark and w.spec.max is not None:
+        has_point = any(g.kind == "point" for g in w.seg.glyphs)
+        count = (1, len(str(int(w.spec.max))) + (1 if has_point else 0))
+    digits = decide_glyphs(w.seg.glyphs, probs, w.first, count)
     text = "".join(d.label for d in digits)
     conf = min((d.confidence for d in digits), default=w.seg.empty_confidence)
     return FieldReading(w.spec.name, w.spec.kind, text, float(conf), tuple(digits), box=w.images.box, crop=w.images.gray)
-
-
-def _fit_count(items, posts: list[float], use_split: list[bool], lo: int, hi: int) -> None:
-    """Flip split decisions (most plausible flips first) to bring the digit count into [lo, hi].
-
-    A flipped decision keeps its posterior as the confidence, so a forced choice between two
-    plausible segmentations stays unsure and goes to review.
-    """
-    def count() -> int:
-        return sum(0 if p is None else (len(b[0]) if s else 1) for (g, p, b), s in zip(items, use_split))
-
-    flips = sorted((i for i, (g, p, pp) in enumerate(items) if pp is not None), key=lambda i: abs(posts[i] - 0.5))
-    for i in flips:
-        n = count()
-        if lo <= n <= hi:
-            return
-        if (n < lo and not use_split[i]) or (n > hi and use_split[i]):
-            use_split[i] = not use_split[i]
-            if n < lo and count() > hi:  # overshoot: undo
-                use_split[i] = not use_split[i]
 
 
 def judge(template: Template, fields: list[FieldReading], reg: RegistrationResult,

@@ -1,0 +1,107 @@
+"""From segmented glyphs and classifier probabilities to characters (shared by both modes).
+
+A wide glyph may be one digit or two touching ones: the segmenter offers cut alternatives,
+every crop is classified in the one batch of the sheet, and :func:`decide_glyphs` picks per
+glyph between "one digit" and its best cut with a posterior that becomes part of the
+confidence, optionally steering the digit count into an expected range.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Optional
+
+import numpy as np
+
+from marksocr.domain import DigitReading
+from marksocr.imaging.segment import Glyph
+
+log = logging.getLogger(__name__)
+
+
+def glyph_crops(glyphs: Sequence[Glyph]) -> list[np.ndarray]:
+    """Crops to classify for ``glyphs``, in the order :func:`decide_glyphs` consumes them."""
+    crops: list[np.ndarray] = []
+    for g in glyphs:
+        if g.kind == "digit":
+            crops.append(g.crop)
+            crops += [p.crop for alt in g.splits for p in alt]
+    return crops
+
+
+def _digit(label_probs: np.ndarray, box, crop, factor: float = 1.0) -> DigitReading:
+    order = np.argsort(-label_probs)[:3]
+    alts = tuple((str(int(i)), float(label_probs[i] * factor)) for i in order)
+    return DigitReading(alts[0][0], alts[0][1], box, alts, crop)
+
+
+def split_posterior(ratio: float, whole: float, parts: float) -> float:
+    """Probability that a wide glyph is one digit rather than two touching ones.
+
+    ``whole`` / ``parts`` are the classifier's confidence in the glyph as one digit and the
+    product of its parts' confidences; the prior for "one digit" falls from 0.85 at
+    width/height 1.1 to 0.15 at 1.8 (digit-classifiers are overconfident on half digits, so
+    the prior must carry real weight).
+    """
+    prior = float(np.clip(0.85 - 0.7 * (ratio - 1.1) / (1.8 - 1.1), 0.15, 0.85))
+    a, b = prior * whole, (1.0 - prior) * parts
+    return a / max(a + b, 1e-9)
+
+
+def decide_glyphs(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
+                  count: Optional[tuple[int, int]] = None) -> list[DigitReading]:
+    """Characters read from ``glyphs`` whose crops start at row ``first`` of ``probs``.
+
+    ``count`` = (lo, hi): the number of digits the field may hold, when known.
+    """
+    items = []  # (glyph, probs as one digit, (best cut, its probs) or None); points: no probs
+    k = first
+    for g in glyphs:
+        if g.kind == "point":
+            items.append((g, None, None))
+            continue
+        p = probs[k]
+        k += 1
+        best = None
+        for alt in g.splits:
+            pp = probs[k:k + len(alt)]
+            k += len(alt)
+            if best is None or pp.max(axis=1).prod() > best[1].max(axis=1).prod():
+                best = (alt, pp)
+        items.append((g, p, best))
+    posts = [split_posterior(g.box[2] / max(1.0, g.box[3]), float(p.max()), float(b[1].max(axis=1).prod()))
+             if b is not None else 1.0 for g, p, b in items]
+    use_split = [post < 0.5 for post in posts]
+    if count is not None:
+        _fit_count(items, posts, use_split, *count)
+    digits: list[DigitReading] = []
+    for (g, p, b), post, split in zip(items, posts, use_split):
+        if p is None:
+            c = float(g.point_confidence)
+            digits.append(DigitReading(".", c, g.box, ((".", c), ("", 1.0 - c)), g.crop))
+        elif not split:
+            digits.append(_digit(p, g.box, g.crop, post))
+        else:
+            digits += [_digit(q, s.box, s.crop, 1.0 - post) for q, s in zip(b[1], b[0])]
+    return digits
+
+
+def _fit_count(items, posts: list[float], use_split: list[bool], lo: int, hi: int) -> None:
+    """Flip split decisions (most plausible flips first) to bring the digit count into [lo, hi].
+
+    A flipped decision keeps its posterior as the confidence, so a forced choice between two
+    plausible segmentations stays unsure and goes to review.
+    """
+    def count() -> int:
+        return sum(0 if p is None else (len(b[0]) if s else 1) for (g, p, b), s in zip(items, use_split))
+
+    flips = sorted((i for i, (g, p, pp) in enumerate(items) if pp is not None), key=lambda i: abs(posts[i] - 0.5))
+    for i in flips:
+        n = count()
+        if lo <= n <= hi:
+            return
+        if (n < lo and not use_split[i]) or (n > hi and use_split[i]):
+            use_split[i] = not use_split[i]
+            if n < lo and count() > hi:  # overshoot: undo
+                use_split[i] = not use_split[i]
