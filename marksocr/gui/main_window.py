@@ -44,6 +44,8 @@ class MainWindow(QMainWindow):
         self._db_url = db_url
         self._page_image: QImage | None = None
         self._advance_after_verify: int | None = None
+        self._show_first_saved = False  # the first sheet of a new batch is shown as soon as it is read
+        self._select_when_listed: int | None = None
         self._refresh_timer = QTimer(self)  # coalesces list refreshes while a batch is read
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(400)
@@ -107,9 +109,10 @@ class MainWindow(QMainWindow):
     def _connect_scanner(self) -> None:
         sc, p = self.scanner, self.status.progress
         sc.started.connect(p.start)
+        sc.started.connect(lambda _n: setattr(self, "_show_first_saved", True))
         sc.progressed.connect(p.set_progress)
         sc.finished.connect(self._scan_finished)
-        sc.sheet_saved.connect(lambda _id: self._refresh_timer.start())
+        sc.sheet_saved.connect(self._sheet_saved)
         sc.waiting.connect(lambda text: self.status.message(text, 10000))
         sc.failed.connect(lambda exc: show_error(self, exc))
         p.cancel_requested.connect(sc.cancel)
@@ -132,9 +135,19 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ sheets
 
+    def _sheet_saved(self, sheet_id: int) -> None:
+        if self._show_first_saved:
+            self._show_first_saved = False
+            self._select_when_listed = sheet_id
+            self.controller.refresh_sheets()  # at once: the teacher is waiting for this one
+        else:
+            self._refresh_timer.start()
+
     def _sheets_listed(self, records: list[SheetRecord]) -> None:
         current = self.sheet_panel.current_sheet_id()
         self.sheets.merge_records(records)
+        if self._select_when_listed is not None and self.sheets.record(self._select_when_listed):
+            current, self._select_when_listed = self._select_when_listed, None
         self.controller.load_thumbnails([r.id for r in records if not self.sheets.has_thumbnail(r.id)])
         target = current if current is not None and self.sheets.record(current) else self.sheet_panel.first_to_review()
         if target is None and records:

@@ -25,10 +25,12 @@ from collections.abc import Sequence
 from PySide6.QtCore import QEvent, QRegularExpression, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QImage, QKeyEvent, QKeySequence, QPixmap, QRegularExpressionValidator
 from PySide6.QtWidgets import (
-    QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
+    QAbstractItemView, QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QTableView, QVBoxLayout,
+    QWidget,
 )
 
 from marksocr.domain import SheetStatus
+from marksocr.gui.field_table import FieldTableModel
 
 if TYPE_CHECKING:  # the storage package imports SQLAlchemy: not needed to show the window
     from marksocr.storage.records import FieldRecord, SheetRecord
@@ -151,12 +153,23 @@ class ReviewPanel(QWidget):
         self.hint = QLabel()
         self.hint.setObjectName("reviewHint")
         self.hint.setWordWrap(True)
+        self.fields_model = FieldTableModel(self)
+        self.fields_view = QTableView()
+        self.fields_view.setObjectName("fieldTable")
+        self.fields_view.setModel(self.fields_model)
+        self.fields_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keyboard stays on the reading
+        self.fields_view.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.fields_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.fields_view.verticalHeader().hide()
+        self.fields_view.horizontalHeader().setStretchLastSection(True)
+        self.fields_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 4)
+        self.fields_view.clicked.connect(self._field_row_clicked)
         layout = QVBoxLayout(self)
         for w in (self.title, self.progress, self.crop, self.edit, self.digits, self.suggestion, self.reasons):
             layout.addWidget(w)
         layout.addLayout(self._buttons())
         layout.addWidget(self.hint)
-        layout.addStretch(1)
+        layout.addWidget(self.fields_view, 1)
         self.edit.confirm.connect(self.confirm_current)
         self.edit.confirm_sheet.connect(self.confirm_sheet)
         self.edit.next_field.connect(lambda: self.move(1))
@@ -193,6 +206,7 @@ class ReviewPanel(QWidget):
             w.clear()
         self.crop.clear()
         self.edit.clear()
+        self.fields_model.set_fields([], self.threshold, None)
         self._enable(False)
 
     def _enable(self, on: bool) -> None:
@@ -255,7 +269,13 @@ class ReviewPanel(QWidget):
         if changed or not keep_text:
             self.current_field_changed.emit(field.name)
 
+    def _field_row_clicked(self, index) -> None:  # noqa: ANN001
+        field = self.fields_model.field_at(index.row())
+        if field is not None and field.name in self._order:
+            self._go_to(self._order.index(field.name))
+
     def _render_field(self, sheet: SheetRecord, field: FieldRecord) -> None:
+        self.fields_model.set_fields(sheet.fields, self.threshold, field.name)
         status = {SheetStatus.VERIFIED: "verified", SheetStatus.NEEDS_REVIEW: "needs review",
                   SheetStatus.AUTO: "auto", SheetStatus.FAILED: "failed"}.get(sheet.status, str(sheet.status))
         self.title.setText(f"<b>{html.escape(sheet.label)}</b> ({status}) - field <b>{html.escape(field.name)}</b>"

@@ -1,0 +1,98 @@
+"""Refused edits, session restore on reopening, settings and roster dialogs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from tests.gui.conftest import scan_and_wait
+
+pytestmark = pytest.mark.gui
+
+
+def _open_boxes() -> list[QMessageBox]:
+    return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+
+
+def test_a_mark_above_its_maximum_is_refused_and_the_field_stays_open(qtbot, window, sheet_set):
+    sheet_dir, _truth = sheet_set
+    scan_and_wait(qtbot, window, [sorted(sheet_dir.glob("sheet_*"))[0]])
+    review, db = window.review, window.state.database
+    for _ in range(len(review.sheet.fields)):
+        if review.current_field().kind == "mark":
+            break
+        qtbot.keyClick(review.edit, Qt.Key.Key_Tab)
+    field = review.current_field()
+    assert field.kind == "mark"
+    review.edit.selectAll()
+    qtbot.keyClicks(review.edit, "99")
+    qtbot.keyClick(review.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: any("maximum" in b.text() for b in _open_boxes()), timeout=10_000)
+    qtbot.waitUntil(lambda: review.current_field_name() == field.name, timeout=10_000)  # back on it
+    assert db.get_sheet(review.sheet.id).get_field(field.name).corrected_value is None
+    assert field.name in review.doubtful_left() or not field.is_doubtful(window.state.threshold)
+    for box in _open_boxes():
+        box.close()
+
+
+def test_reopening_the_window_restores_the_session(qtbot, window, sheet_set, db_url):
+    from marksocr.gui.main_window import MainWindow
+
+    sheet_dir, _truth = sheet_set
+    scan_and_wait(qtbot, window, [sheet_dir])
+    review = window.review
+    field = review.current_field()
+    review.edit.selectAll()
+    qtbot.keyClicks(review.edit, "1" if field.text != "1" else "2")
+    qtbot.keyClick(review.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=10_000)
+    labels = sorted(r.label for r in window.sheets.records())
+    window.close()
+
+    again = MainWindow(db_url=db_url)
+    qtbot.addWidget(again)
+    again.show()
+    again.start_background_loading()  # no model needed to review what is stored
+    qtbot.waitUntil(lambda: len(again.sheets.records()) == len(labels), timeout=30_000)
+    assert sorted(r.label for r in again.sheets.records()) == labels
+    qtbot.waitUntil(lambda: again.review.sheet is not None and again.review.current_field() is not None,
+                    timeout=30_000)
+    stored = again.state.database.get_sheet(review.sheet.id).get_field(field.name)
+    assert stored.corrected_value in ("1", "2")
+    again.controller.wait()
+    again.state.close()
+
+
+def test_settings_dialog_saves_the_settings_file(qtbot, tmp_path):
+    from marksocr.gui.settings_dialog import SettingsDialog
+    from marksocr.settings import Settings, load_settings
+
+    path = tmp_path / "settings.json"
+    dialog = SettingsDialog(Settings(operator="tester"), path=path)
+    qtbot.addWidget(dialog)
+    dialog.threshold.setValue(0.75)
+    dialog.db.set_text(str(tmp_path / "class.sqlite3"))
+    dialog.accept()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    saved = load_settings(path, apply_env=False)
+    assert saved.threshold == pytest.approx(0.75)
+    assert saved.db_url == str(tmp_path / "class.sqlite3")
+    assert json.loads(path.read_text())["threshold"] == pytest.approx(0.75)
+
+
+def test_roster_import_reports_what_it_did(qtbot, window, tmp_path):
+    from marksocr.gui.roster_import import RosterImporter
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("roll_no,name,subject_code\n11111111,Asha,23842\n22222222,Ravi,23842\n,Nobody,\n")
+    importer = RosterImporter(window.state, window)
+    with qtbot.waitSignal(importer.imported, timeout=10_000) as blocker:
+        importer.import_file(roster)
+    assert blocker.args[0].added == 2
+    assert [s.roll_no for s in window.state.database.list_students()] == ["11111111", "22222222"]
+    box = window.findChild(QMessageBox, "rosterResult")
+    assert box is not None and "2 student(s) added" in box.text() and "no roll number" in box.text()
+    box.close()
