@@ -64,6 +64,8 @@ def scan_and_wait(qtbot, window, paths) -> None:
     """Read ``paths`` with the sample template and wait until the first sheet is under review."""
     assert window.menus.scan([str(p) for p in paths], TEMPLATE)
     qtbot.waitUntil(lambda: window.scanner.last_summary is not None, timeout=SCAN_MS)
+    saved = set(window.scanner.last_summary.sheet_ids)
+    qtbot.waitUntil(lambda: saved <= {r.id for r in window.sheets.records()}, timeout=30_000)
     qtbot.waitUntil(lambda: window.review.sheet is not None and window.review.current_field() is not None,
                     timeout=30_000)
 
