@@ -225,4 +225,6 @@ class MainWindow(QMainWindow):
         self.scanner.cancel()
         self.scanner.wait(30000)
         self.controller.wait(30000)  # every edit is written before the window goes
+        if self.state.parent() is self:
+            self.state.close()
         super().closeEvent(event)

@@ -321,9 +321,21 @@ class ReviewPanel(QWidget):
     # ------------------------------------------------------------------ actions
 
     def move(self, delta: int) -> None:
-        """Tab / Shift+Tab: the next / previous field, wrapping around."""
+        """Tab / Shift+Tab: the next / previous field, wrapping around (a typed value is kept)."""
         if self._order:
+            self._save_typed_value()
             self._go_to((self._index + delta) % len(self._order))
+
+    def _save_typed_value(self) -> None:
+        """A value typed but not confirmed with Enter is still the teacher's correction: write it."""
+        field = self.current_field()
+        if self.sheet is None or field is None or not self.edit.isModified():
+            return
+        value = self.edit.text().strip()
+        self.edit.setModified(False)
+        if value != field.value:
+            self._sent.add(field.name)
+            self.field_confirmed.emit(self.sheet.id, field.name, value)
 
     def confirm_current(self) -> None:
         """Enter: write the typed value (corrected or not) and go to the next doubtful field."""
@@ -331,6 +343,7 @@ class ReviewPanel(QWidget):
         if self.sheet is None or field is None:
             return
         value = self.edit.text().strip()
+        self.edit.setModified(False)
         self._sent.add(field.name)
         self.field_confirmed.emit(self.sheet.id, field.name, value)
         self._advance_after(field.name)
@@ -356,7 +369,9 @@ class ReviewPanel(QWidget):
         self.edit.selectAll()
 
     def confirm_sheet(self) -> None:
+        """Ctrl+Enter: verify the whole sheet (after writing a value still being typed)."""
         if self.sheet is not None and self.sheet.status != SheetStatus.FAILED:
+            self._save_typed_value()
             self.sheet_confirmed.emit(self.sheet.id)
 
     def undo(self) -> None:

@@ -96,3 +96,21 @@ def test_roster_import_reports_what_it_did(qtbot, window, tmp_path):
     box = window.findChild(QMessageBox, "rosterResult")
     assert box is not None and "2 student(s) added" in box.text() and "no roll number" in box.text()
     box.close()
+
+
+def test_a_value_typed_then_left_with_tab_is_saved(qtbot, window, sheet_set):
+    sheet_dir, _truth = sheet_set
+    scan_and_wait(qtbot, window, [sorted(sheet_dir.glob("sheet_*"))[0]])
+    review, db = window.review, window.state.database
+    field = review.current_field()
+    value = "1" if field.value != "1" else "2"
+    review.edit.selectAll()
+    qtbot.keyClicks(review.edit, value)
+    qtbot.keyClick(review.edit, Qt.Key.Key_Tab)
+    assert review.current_field_name() != field.name
+    qtbot.waitUntil(lambda: db.get_sheet(review.sheet.id).get_field(field.name).corrected_value == value,
+                    timeout=10_000)
+    qtbot.keyClick(review.edit, Qt.Key.Key_Backtab)  # back: nothing typed, nothing written
+    assert review.current_field_name() == field.name
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=10_000)
+    assert [e.action for e in db.history(review.sheet.id)].count("correct") == 1
