@@ -45,7 +45,9 @@ def log_file_path() -> Path:
 def configure_logging(verbose: bool = False) -> Path | None:
     """Log to a rotating file in the user's log directory and to stderr."""
     root = logging.getLogger()
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.setLevel(logging.INFO)
+    if verbose:  # our own debug output, not that of every library
+        logging.getLogger("marksocr").setLevel(logging.DEBUG)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     console = logging.StreamHandler()
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
@@ -67,9 +69,9 @@ def _qt_message_handler(mode: QtMsgType, context, message: str) -> None:  # noqa
     logging.getLogger("qt").log(_QT_LEVELS.get(mode, logging.WARNING), "%s", message)
 
 
-def route_qt_messages_to_logging() -> None:
-    """Send Qt's own warnings (qWarning & co.) to the ``qt`` logger."""
-    qInstallMessageHandler(_qt_message_handler)
+def route_qt_messages_to_logging():  # noqa: ANN201 (returns Qt's previous handler)
+    """Send Qt's own warnings (qWarning & co.) to the ``qt`` logger; returns the previous handler."""
+    return qInstallMessageHandler(_qt_message_handler)
 
 
 def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
