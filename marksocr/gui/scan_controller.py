@@ -44,7 +44,8 @@ def summary_text(summary: Any) -> str:
     """One line for the status bar."""
     lines = summary.lines()
     failures = len(summary.failures)
-    return lines[0] + (f"; {failures} could not be read" if failures else "")
+    text = lines[0] + (f"; {failures} could not be read" if failures else "")
+    return f"Cancelled (open the same photos again to finish): {text}" if summary.cancelled else text
 
 
 class ScanController(QObject):

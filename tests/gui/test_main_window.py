@@ -146,3 +146,17 @@ def test_confirm_sheets_and_export_expected_csv(qtbot, window, sheet_set, tmp_pa
         expected = truth[row["sheet"]]
         assert {k: row[k] for k in expected} == expected
         assert row["status"] == "verified"
+
+
+def test_progress_bar_shows_while_reading_and_cancel_stops_the_batch(qtbot, window, sheet_set):
+    sheet_dir, _truth = sheet_set
+    progress = window.status.progress
+    assert not progress.isVisible()
+    assert window.menus.scan([str(sheet_dir)], TEMPLATE)
+    assert progress.isVisible()
+    qtbot.mouseClick(progress.cancel_button, Qt.MouseButton.LeftButton)  # before the first page is read
+    qtbot.waitUntil(lambda: window.scanner.last_summary is not None, timeout=60_000)
+    summary = window.scanner.last_summary
+    assert summary.cancelled and summary.pages < len(list(sheet_dir.glob("sheet_*")))
+    assert not progress.isVisible()
+    assert window.statusBar().currentMessage().startswith("Cancelled")
