@@ -21,6 +21,7 @@ from marksocr.gui.page_layout import PageLayout
 from marksocr.gui.page_viewer import PageViewer
 from marksocr.gui.review_controller import ReviewController
 from marksocr.gui.review_panel import ReviewPanel
+from marksocr.gui.scan_controller import ScanController
 from marksocr.gui.sheet_list import SheetListModel, SheetListPanel
 from marksocr.gui.state import AppState
 from marksocr.gui.status_bar import StatusPanel
@@ -59,8 +60,6 @@ class MainWindow(QMainWindow):
                  self._add_dock("Review", self.review, Qt.DockWidgetArea.RightDockWidgetArea)]
         self.resizeDocks(docks, [290, 440], Qt.Orientation.Horizontal)
         self.status = StatusPanel(self.statusBar())
-        from marksocr.gui.scan_controller import ScanController
-
         self.scanner = ScanController(self.state, self)
         self.menus = WindowMenus(self)
         self._connect_state()

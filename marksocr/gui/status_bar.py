@@ -27,6 +27,7 @@ class ScanProgress(QWidget):
         self.cancel_button.setText("Cancel")
         self.cancel_button.setObjectName("scanCancel")
         self.cancel_button.setToolTip("Stop reading after the current sheet (Esc)")
+        self.cancel_button.setShortcut("Esc")
         self.cancel_button.clicked.connect(self.cancel_requested)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -151,7 +151,16 @@ class WindowMenus:
     def template_editor(self) -> QWidget:
         from marksocr.gui.template_editor import TemplateEditor
 
-        return self._show("template_editor", lambda: TemplateEditor(self.window))
+        def create() -> TemplateEditor:
+            editor = TemplateEditor(self.window)
+            editor.saved.connect(self._use_template)  # what was just drawn is what comes next
+            return editor
+
+        return self._show("template_editor", create)
+
+    def _use_template(self, path: str) -> None:
+        self.template_path = Path(path)
+        self.window.status.message(f"Template for the next photos: {path}")
 
     def export(self) -> QWidget:
         from marksocr.gui.export_dialog import ExportDialog
