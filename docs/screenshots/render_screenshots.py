@@ -80,6 +80,17 @@ def main() -> int:
     review.edit.setText(review.current_field().value)
     review.confirm_current()
     wait_until(app, lambda: not window.controller.busy)
+    # Then show a sheet where sum-consistent decoding has a suggestion, if the batch has one.
+    db = window.state.database
+    for rec in db.list_sheets():
+        sheet = db.get_sheet(rec.id)
+        suggested = [f for f in sheet.fields if f.suggestion]
+        if suggested:
+            window.sheet_panel.select_sheet(rec.id)
+            wait_until(app, lambda: review.sheet is not None and review.sheet.id == rec.id)
+            wait_until(app, lambda: not window.controller.busy)
+            review.show_sheet(review.sheet, window.state.threshold, field=suggested[0].name)
+            break
     wait_until(app, lambda: all(window.sheets.has_thumbnail(r.id) for r in window.sheets.records()), 30)
     settle(app)
     window.viewer.fit()

@@ -57,7 +57,7 @@ def digits_html(field: FieldRecord, threshold: float) -> str:
     cells = []
     for d in field.digits:
         colour = "#c62828" if d.confidence < threshold else "#2e7d32"
-        alts = "<br>".join(f"{html.escape(lbl)} {p:.0%}" for lbl, p in d.alternatives[1:3] if p >= 0.005)
+        alts = "<br>".join(f"{html.escape(lbl)} {p:.0%}" for lbl, p in d.alternatives[1:3] if lbl and p >= 0.005)
         cells.append(f"<td align='center' style='padding:2px 8px'>"
                      f"<span style='font-size:18pt;font-weight:bold;color:{colour}'>{html.escape(d.label)}</span><br>"
                      f"<span style='color:{colour}'>{d.confidence:.0%}</span><br>"
