@@ -82,10 +82,10 @@ def normalize_illumination(gray: GrayImage, box_h: int) -> GrayImage:
     return cv2.divide(gray, np.maximum(bg, 1), scale=255)
 
 
-def ink_mask(norm: GrayImage) -> np.ndarray:
+def ink_mask(norm: GrayImage, strong_level: float = STRONG_INK, weak_level: float = WEAK_INK) -> np.ndarray:
     """Hysteresis threshold: faint pixels count only when connected to strong ink."""
-    weak = (norm < WEAK_INK).astype(np.uint8)
-    strong = norm < STRONG_INK
+    weak = (norm < weak_level).astype(np.uint8)
+    strong = norm < strong_level
     n, labels = cv2.connectedComponents(weak, connectivity=8)
     keep = np.zeros(n, bool)
     keep[np.unique(labels[strong])] = True
@@ -217,15 +217,45 @@ def clean_crop(gray: GrayImage, spec: FieldSpec, inner: PixelBox, crop_box: Pixe
     ink = ink_mask(norm)
     lines = line_mask(ink, inner, cells)
     clean = ink & (1 - lines)
+    ref_m = None
     if ref_crop is not None:
         ref_m = reference_mask(ref_crop, bh, dilate=max(2, int(round(bh * 0.03))))
         clean = clean & (1 - ref_m)
+    faint = faint_ink_levels(norm, lines if ref_m is None else lines | ref_m, inner)
+    if faint is not None:  # pale ink (glare, light pencil, red ink in grey): thresholds from the field itself
+        ink = ink_mask(norm, *faint)
+        clean = ink & (1 - lines) if ref_m is None else ink & (1 - lines) & (1 - ref_m)
     clean = drop_outside(_drop_specks(clean, bh), inner)
     cleaned = np.full_like(norm, 255)
     keep = cv2.dilate(clean, np.ones((3, 3), np.uint8)).astype(bool) & (norm < 235)
     cleaned[keep] = norm[keep]
     debug = {"gray": gray, "normalized": norm, "ink": ink * 255, "lines": lines * 255, "cleaned": cleaned}
     return FieldImages(crop_box, inner, gray, norm, ink, lines, clean, cleaned, cells, debug)
+
+
+FAINT_MIN_CONTRAST = 30
+"""Darkest writing must stand this many grey levels below the paper to count as faint ink."""
+
+
+def faint_ink_levels(norm: GrayImage, printed: np.ndarray, inner: PixelBox) -> Optional[tuple[float, float]]:
+    """(strong, weak) thresholds for a field whose writing is too pale for the fixed ones.
+
+    None when the field holds normal dark ink (or nothing but paper noise). Looks at the darkest
+    pixels inside the writing box, away from printed lines.
+    """
+    x, y, w, h = inner
+    d = max(2, int(0.05 * h))
+    region = norm[y + d:y + h - d, x + d:x + w - d]
+    excl = cv2.dilate(printed, np.ones((5, 5), np.uint8))[y + d:y + h - d, x + d:x + w - d].astype(bool)
+    vals = region[~excl]
+    if vals.size < 200:
+        return None
+    dark = float(np.percentile(vals, 0.3))
+    paper = float(np.percentile(vals, 60))
+    contrast = paper - dark
+    if dark < STRONG_INK or contrast < FAINT_MIN_CONTRAST:
+        return None
+    return dark + 0.45 * contrast, dark + 0.8 * contrast
 
 
 def _drop_specks(mask: np.ndarray, box_h: int) -> np.ndarray:

@@ -20,6 +20,11 @@ from marksocr.imaging.segment import Glyph
 log = logging.getLogger(__name__)
 
 
+BLANK_MAX_PROB = 0.11
+"""The classifier answers a uniform row (0.1 each) for crops with no writing: such glyphs are
+noise the segmenter kept, and are left out (the field keeps a low confidence, see reader)."""
+
+
 def glyph_crops(glyphs: Sequence[Glyph]) -> list[np.ndarray]:
     """Crops to classify for ``glyphs``, in the order :func:`decide_glyphs` consumes them."""
     crops: list[np.ndarray] = []
@@ -77,6 +82,9 @@ def decide_glyphs(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
         _fit_count(items, posts, use_split, *count)
     digits: list[DigitReading] = []
     for (g, p, b), post, split in zip(items, posts, use_split):
+        if p is not None and not split and float(p.max()) <= BLANK_MAX_PROB:
+            log.debug("glyph at %s is blank for the classifier: left out", g.box)
+            continue
         if p is None:
             c = float(g.point_confidence)
             digits.append(DigitReading(".", c, g.box, ((".", c), ("", 1.0 - c)), g.crop))

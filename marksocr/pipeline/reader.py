@@ -18,13 +18,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 import cv2
 import numpy as np
 
-from marksocr.domain import DigitReading, FieldKind, FieldReading, FieldSpec, SheetReading, SheetStatus, Template
+from marksocr.domain import FieldKind, FieldReading, FieldSpec, SheetReading, SheetStatus, Template
 from marksocr.imaging.fields import FieldImages, clean_field
 from marksocr.imaging.register import DEFAULT_PAGE_WIDTH, RegistrationResult, reference_page, register_page
 from marksocr.imaging.segment import Segmentation, segment_field
@@ -43,6 +43,9 @@ GOOD_REGISTRATION = 0.6
 
 FIELD_SCALE_MAX = 2.0
 """Fields are cut at up to this many times the page resolution (2 x 1240 px = A4 at 300 dpi)."""
+
+DROPPED_GLYPH_CONFIDENCE = 0.5
+"""Field confidence when a segmented glyph was blank for the classifier and left out."""
 
 DebugCallback = Callable[[str, np.ndarray], None]
 
@@ -142,6 +145,9 @@ def _field_reading(w: _Field, probs: np.ndarray) -> FieldReading:
     digits = decide_glyphs(w.seg.glyphs, probs, w.first, count)
     text = "".join(d.label for d in digits)
     conf = min((d.confidence for d in digits), default=w.seg.empty_confidence)
+    n_glyphs = sum(1 for g in w.seg.glyphs if g.kind == "digit")
+    if sum(1 for d in digits if d.label != ".") < n_glyphs and not any(g.splits for g in w.seg.glyphs):
+        conf = min(conf, DROPPED_GLYPH_CONFIDENCE)  # ink the classifier calls blank: look again
     return FieldReading(w.spec.name, w.spec.kind, text, float(conf), tuple(digits), box=w.images.box, crop=w.images.gray)
 
 
@@ -161,6 +167,8 @@ def judge(template: Template, fields: list[FieldReading], reg: RegistrationResul
             field_reasons[f.name].append(f"{f.name}: unsure character ({d.confidence:.2f}: {alts})")
         if not f.digits and f.confidence < options.threshold:
             field_reasons[f.name].append(f"{f.name}: looks empty but has stray marks ({f.confidence:.2f})")
+        elif f.digits and not low and f.confidence < options.threshold:
+            field_reasons[f.name].append(f"{f.name}: stray marks left out ({f.confidence:.2f})")
     for issue in issues:
         for name in issue.fields[-1:] if issue.kind == "sum" else issue.fields:
             field_reasons.setdefault(name, []).append(issue.message)
@@ -190,7 +198,6 @@ def _suggest(template: Template, fields: list[FieldReading], issues, options: Re
 
 
 def _with(f: FieldReading, reasons: list[str], suggestion: Optional[str]) -> FieldReading:
-    from dataclasses import replace
     return replace(f, reasons=tuple(_dedupe(reasons)), suggestion=suggestion)
 
 
