@@ -126,6 +126,8 @@ class MainWindow(QMainWindow):
 
     def _database_ready(self, db: Any) -> None:
         self.status.database(f"Database: {db.description}", db.url if "@" not in db.url else "")
+        self.sheets.clear()
+        self.review.clear()
         self.controller.refresh_sheets()  # reopening the app restores the session
 
     def _database_failed(self, exc: BaseException) -> None:

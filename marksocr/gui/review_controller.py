@@ -59,6 +59,8 @@ class ReviewController(QObject):
         self._thumbs.setMaxThreadCount(1)
         self._wanted_sheet: int | None = None
         self._template_boxes: dict[int, dict[str, tuple[float, float, float, float]]] = {}
+        self._thumbs_requested: set[int] = set()
+        state.database_ready.connect(lambda _db: self._forget_database())
         self._pending = 0
 
     @property
@@ -85,6 +87,11 @@ class ReviewController(QObject):
                 on_failure(exc)
 
         run_task(fn, db, *args, on_success=done, on_failure=fail, pool=pool or self._writes)
+
+    def _forget_database(self) -> None:
+        """Another database: ids mean other sheets now."""
+        self._template_boxes.clear()
+        self._thumbs_requested.clear()
 
     def wait(self, ms: int = 10000) -> bool:
         """Block until queued database calls are done (closing the window, tests)."""
@@ -114,8 +121,11 @@ class ReviewController(QObject):
         self._run(fetch, on_success=loaded)
 
     def load_thumbnails(self, sheet_ids: list[int]) -> None:
-        """Small page images for the sheet list, one ``thumbnail_ready`` each."""
+        """Small page images for the sheet list, one ``thumbnail_ready`` each (each sheet once)."""
         for sheet_id in sheet_ids:
+            if sheet_id in self._thumbs_requested:
+                continue
+            self._thumbs_requested.add(sheet_id)
             self._run(lambda db, i=sheet_id: (i, _thumbnail(db.get_page_png(i))),
                       on_success=self._thumbnail_loaded, pool=self._thumbs)
 

@@ -101,6 +101,12 @@ class SheetListModel(QAbstractListModel):
         self._rows = {r.id: i for i, r in enumerate(self._records)}
         self.endResetModel()
 
+    def clear(self) -> None:
+        """No sheets, no thumbnails (another database was opened)."""
+        self.beginResetModel()
+        self._records, self._rows, self._thumbs = [], {}, {}
+        self.endResetModel()
+
     def merge_records(self, records: Iterable[SheetRecord]) -> None:
         """Update rows in place, add new sheets, drop vanished ones (keeps the selection)."""
         records = list(records)

@@ -59,6 +59,7 @@ class AppState(QObject):
         self.settings_error: str | None = None
         self.settings: Settings = self._load_settings()
         self._db_generation = 0
+        self._requested_db_url: str | None = None
 
     # ------------------------------------------------------------------ settings
 
@@ -76,7 +77,7 @@ class AppState(QObject):
         self.settings = self._with_env(settings)
         self.settings_changed.emit(self.settings)
         if self.settings.db_url != old_url:
-            self.open_database_in_background(None)
+            self.open_database_in_background(self._requested_db_url)  # --db, if given, still wins
 
     @staticmethod
     def _with_env(settings: Settings) -> Settings:
@@ -97,6 +98,7 @@ class AppState(QObject):
 
     def open_database_in_background(self, url: str | None) -> None:
         """Open (and migrate) the database off the UI thread; ``url`` None: $MARKSOCR_DB / settings / default."""
+        self._requested_db_url = url
         self._db_generation += 1
         generation = self._db_generation
         run_task(_open_database, url,
