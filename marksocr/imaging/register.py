@@ -407,12 +407,15 @@ def _find_page_quad(photo: GrayImage) -> Optional[np.ndarray]:
     for mask in (otsu, edges):
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL if mask is otsu else cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         for c in contours:
-            if cv2.contourArea(c) < area_min:
-                continue
             hull = cv2.convexHull(c)
-            approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
-            if len(approx) == 4:
-                candidates.append((cv2.contourArea(approx), approx.reshape(4, 2)))
+            hull_area = cv2.contourArea(hull)  # (an edge chain with a gap encloses no area itself)
+            if hull_area < area_min:
+                continue
+            for eps in (0.02, 0.035, 0.05):  # blur and touching objects round the corners off
+                approx = cv2.approxPolyDP(hull, eps * cv2.arcLength(hull, True), True)
+                if len(approx) == 4 and cv2.contourArea(approx) >= 0.9 * hull_area:
+                    candidates.append((cv2.contourArea(approx), approx.reshape(4, 2)))
+                    break
     if not candidates:
         return None
     quad = max(candidates, key=lambda t: t[0])[1].astype(np.float32) / scale

@@ -259,13 +259,13 @@ def _point_score(p: _Group, digits: list[_Group], digit_h: float) -> float:
     size = max(p.w, p.h) / band
     aspect = max(p.w, p.h) / max(1.0, min(p.w, p.h))
     fill = p.area / float(max(1, p.w * p.h))
-    if pos < 0.6 or pos > 1.15 or size > 0.35 or size < 0.04 or aspect > 2.5:
+    if pos < 0.6 or pos > 1.15 or size > 0.45 or size < 0.04 or aspect > 2.5:
         return 0.0
     score = 1.0
     score *= min(1.0, (pos - 0.6) / 0.2)
     score *= 1.0 if aspect <= 1.6 else (2.5 - aspect) / 0.9
     score *= min(1.0, fill / 0.5)
-    score *= 1.0 if size <= 0.25 else (0.35 - size) / 0.1
+    score *= 1.0 if size <= 0.28 else (0.45 - size) / 0.17  # blur and thick pens make big dots
     return float(max(0.0, min(0.99, score)))
 
 
