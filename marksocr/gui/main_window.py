@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
     def _connect_review(self) -> None:
         c, r = self.controller, self.review
         self._refresh_timer.timeout.connect(c.refresh_sheets)
-        self.sheet_panel.sheet_selected.connect(c.load_sheet)
+        self.sheet_panel.sheet_selected.connect(self._sheet_selected)
         c.sheets_listed.connect(self._sheets_listed)
         c.sheet_loaded.connect(self._sheet_loaded)
         c.sheet_changed.connect(self._sheet_changed)
@@ -192,8 +192,11 @@ class MainWindow(QMainWindow):
             self.status.message("No sheet needs review any more: export when ready (Ctrl+E).", 10000)
 
     def _field_clicked(self, name: str) -> None:
-        if self.review.sheet is not None:
-            self.review.show_sheet(self.review.sheet, self.state.threshold, field=name)
+        self.review.go_to_field(name)
+
+    def _sheet_selected(self, sheet_id: int) -> None:
+        self.review.commit_typed_value()  # a value typed before moving on is still the teacher's
+        self.controller.load_sheet(sheet_id)
 
     def _redraw_current(self) -> None:
         sheet = self.review.sheet

@@ -271,8 +271,14 @@ class ReviewPanel(QWidget):
 
     def _field_row_clicked(self, index) -> None:  # noqa: ANN001
         field = self.fields_model.field_at(index.row())
-        if field is not None and field.name in self._order:
-            self._go_to(self._order.index(field.name))
+        if field is not None:
+            self.go_to_field(field.name)
+
+    def go_to_field(self, name: str) -> None:
+        """Make ``name`` the current field (a value typed in the previous one is saved)."""
+        if name in self._order:
+            self.commit_typed_value()
+            self._go_to(self._order.index(name))
 
     def _render_field(self, sheet: SheetRecord, field: FieldRecord) -> None:
         self.fields_model.set_fields(sheet.fields, self.threshold, field.name)
@@ -323,10 +329,10 @@ class ReviewPanel(QWidget):
     def move(self, delta: int) -> None:
         """Tab / Shift+Tab: the next / previous field, wrapping around (a typed value is kept)."""
         if self._order:
-            self._save_typed_value()
+            self.commit_typed_value()
             self._go_to((self._index + delta) % len(self._order))
 
-    def _save_typed_value(self) -> None:
+    def commit_typed_value(self) -> None:
         """A value typed but not confirmed with Enter is still the teacher's correction: write it."""
         field = self.current_field()
         if self.sheet is None or field is None or not self.edit.isModified():
@@ -371,7 +377,7 @@ class ReviewPanel(QWidget):
     def confirm_sheet(self) -> None:
         """Ctrl+Enter: verify the whole sheet (after writing a value still being typed)."""
         if self.sheet is not None and self.sheet.status != SheetStatus.FAILED:
-            self._save_typed_value()
+            self.commit_typed_value()
             self.sheet_confirmed.emit(self.sheet.id)
 
     def undo(self) -> None:
