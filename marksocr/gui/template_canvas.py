@@ -61,11 +61,13 @@ class FieldBoxItem(QGraphicsRectItem):
         extra = f" ≤{self.props.max:g}" if self.props.max else ""
         self.label.setText(f"{self.props.name} ({self.props.kind}){extra}")
         font = QFont(self.label.font())
-        font.setPixelSize(max(12, int(self._page.width() / 55)))
+        font.setPixelSize(max(12, min(int(self._page.width() / 60), int(self.rect().height() * 0.45))))
         font.setBold(True)
         self.label.setFont(font)
         self.label.setBrush(colour)
-        self.label.setPos(0, -self.label.boundingRect().height())
+        inset = self.pen().widthF() * 2
+        self.label.setPos(inset, inset)  # inside the box: above it would cover the neighbour
+        self.label.setOpacity(0.85)
         self.update()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:

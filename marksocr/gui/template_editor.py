@@ -271,6 +271,7 @@ class TemplateEditor(QMainWindow):
         self.image_path, self.template_path = template.reference_image, template.path
         self._extra = {k: v for k, v in template.raw.items() if k not in _OWN_KEYS}
         self.template_name.setText(template.name)
+        self.template_name.setCursorPosition(0)
         w, h = image.width(), image.height()
         for f in template.fields:
             x, y, bw, bh = f.box
