@@ -397,6 +397,16 @@ def _order_corners(pts: np.ndarray) -> np.ndarray:
     return np.roll(pts, -start, axis=0)
 
 
+def _edge_support(edges: np.ndarray, quad: np.ndarray) -> float:
+    """Share of the quadrilateral's outline that runs along detected edges (a page border
+    does; the hull of scattered clutter does not)."""
+    outline = np.zeros_like(edges)
+    cv2.polylines(outline, [quad.astype(np.int32).reshape(-1, 1, 2)], True, 255, 1)
+    on = outline > 0
+    near = cv2.dilate(edges, np.ones((5, 5), np.uint8)) > 0
+    return float((on & near).sum()) / max(1, int(on.sum()))
+
+
 def _find_page_quad(photo: GrayImage) -> Optional[np.ndarray]:
     small, scale = _downscale(photo, 800)
     blur = cv2.GaussianBlur(small, (5, 5), 0)
@@ -414,7 +424,8 @@ def _find_page_quad(photo: GrayImage) -> Optional[np.ndarray]:
             for eps in (0.02, 0.035, 0.05):  # blur and touching objects round the corners off
                 approx = cv2.approxPolyDP(hull, eps * cv2.arcLength(hull, True), True)
                 if len(approx) == 4 and cv2.contourArea(approx) >= 0.9 * hull_area:
-                    candidates.append((cv2.contourArea(approx), approx.reshape(4, 2)))
+                    if _edge_support(edges, approx.reshape(4, 2)) >= 0.6:
+                        candidates.append((cv2.contourArea(approx), approx.reshape(4, 2)))
                     break
     if not candidates:
         return None
