@@ -70,6 +70,8 @@ class ScanController(QObject):
         self._pool.setMaxThreadCount(1)
         state.classifier_ready.connect(lambda _clf: self._start_pending())
         state.database_ready.connect(lambda _db: self._start_pending())
+        state.classifier_failed.connect(lambda _msg: self._drop_pending())
+        state.database_failed.connect(lambda _exc: self._drop_pending())
 
     @property
     def running(self) -> bool:
@@ -80,12 +82,26 @@ class ScanController(QObject):
         if self.running or self._pending is not None:
             self.waiting.emit("A batch is already being read; wait for it or cancel it.")
             return False
+        missing = self._missing_resource()
+        if missing is not None:
+            self.failed.emit(missing)
+            return False
         self._pending = ([str(p) for p in paths], str(template_path))
         self.started.emit(0)
         if not self._start_pending():
             what = "the digit model" if self.state.classifier is None else "the database"
             self.waiting.emit(f"Reading starts as soon as {what} is loaded…")
         return True
+
+    def _missing_resource(self) -> Exception | None:
+        """Why reading cannot start at all (the model or the database failed to load)."""
+        from marksocr.domain import ModelError, StorageError
+
+        if self.state.classifier is None and self.state.classifier_error:
+            return ModelError(f"cannot read sheets: the digit model did not load ({self.state.classifier_error})")
+        if self.state.database is None and self.state.database_error:
+            return StorageError(f"cannot read sheets: the database did not open ({self.state.database_error})")
+        return None
 
     def _start_pending(self) -> bool:
         if self._pending is None or self.running:
@@ -100,6 +116,12 @@ class ScanController(QObject):
                  self.state.threshold, self.state.operator, self._signals.page_done.emit, self._cancel,
                  on_success=self._done, on_failure=self._failed, pool=self._pool)
         return True
+
+    def _drop_pending(self) -> None:
+        if self._pending is not None:
+            self._pending = None
+            self.failed.emit(self._missing_resource() or RuntimeError("reading could not start"))
+            self.finished.emit("Nothing was read.")
 
     def cancel(self) -> None:
         """Stop after the current page (a pending scan is dropped)."""

@@ -7,7 +7,7 @@ import csv
 import pytest
 from PySide6.QtCore import Qt
 
-from marksocr.domain import SheetStatus
+from marksocr.domain import ModelError, SheetStatus
 from tests.gui.conftest import TEMPLATE, scan_and_wait, truth_values
 
 pytestmark = pytest.mark.gui
@@ -160,3 +160,21 @@ def test_progress_bar_shows_while_reading_and_cancel_stops_the_batch(qtbot, wind
     assert summary.cancelled and summary.pages < len(list(sheet_dir.glob("sheet_*")))
     assert not progress.isVisible()
     assert window.statusBar().currentMessage().startswith("Cancelled")
+
+
+def test_opening_photos_without_a_model_says_why(qtbot, tmp_path, sheet_set):
+    from marksocr.gui.main_window import MainWindow
+
+    win = MainWindow(db_url=f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    qtbot.addWidget(win)
+    win.show()
+    def missing_model():
+        raise ModelError("models/digits.keras not found")
+
+    with qtbot.waitSignal(win.state.classifier_failed, timeout=30_000):
+        win.state.load_classifier_in_background(loader=missing_model)
+    assert "Reading unavailable" in win.status.model_label.text()
+    with qtbot.waitSignal(win.scanner.failed, timeout=5_000) as blocker:
+        assert not win.menus.scan([str(sheet_set[0])], TEMPLATE)
+    assert "digit model did not load" in str(blocker.args[0])
+    assert not win.status.progress.isVisible()

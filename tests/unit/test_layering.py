@@ -43,7 +43,10 @@ def test_non_gui_modules_do_not_import_qt(module):
 
 
 def test_cli_parser_does_not_import_qt_or_tensorflow():
-    loaded = _loaded_after("import marksocr.cli.main as m\nm.build_parser()")
+    code = ("import marksocr.cli.main as m\n"
+            "args = m.build_parser().parse_args(['gui', '--db', 'x.sqlite3'])\n"
+            "assert args.func.__name__ == 'run_gui' and args.db == 'x.sqlite3'")
+    loaded = _loaded_after(code)
     assert "PySide6" not in loaded
     assert "tensorflow" not in loaded
 
