@@ -33,6 +33,8 @@ class WindowMenus:
         self.window = window
         self._dialogs: dict[str, QWidget] = {}
         self.template_path: Path | None = window.state.settings.default_template
+        window.state.settings_changed.connect(
+            lambda s: setattr(self, "template_path", s.default_template or self.template_path))
         self.actions = make_actions(window, self._file_specs() + self._review_specs()
                                     + self._view_specs() + self._tool_specs())
         a = self.actions
@@ -116,7 +118,8 @@ class WindowMenus:
             self.scan([folder])
 
     def choose_template(self) -> Path | None:
-        start = str(self.template_path or resources_dir() / "templates")
+        sample = resources_dir() / "templates" / "marksocr_a4" / "template.json"
+        start = str(self.template_path or (sample if sample.is_file() else resources_dir() / "templates"))
         path, _ = QFileDialog.getOpenFileName(self.window, "Choose the sheets' template", start, TEMPLATE_FILTER)
         if path:
             self.template_path = Path(path)
