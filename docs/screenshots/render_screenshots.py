@@ -7,7 +7,6 @@ Uses synthetic sheets (``marksocr.sheets.synth``, needs MNIST) and a throw-away 
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import tempfile
