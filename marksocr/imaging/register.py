@@ -277,7 +277,8 @@ def _orb_detector() -> "cv2.ORB":
 
 def _prep_features(gray: GrayImage) -> GrayImage:
     """Flatten illumination so shadows do not create or hide keypoints."""
-    bg = cv2.GaussianBlur(gray, (0, 0), 25)
+    small = cv2.resize(gray, (max(1, gray.shape[1] // 8), max(1, gray.shape[0] // 8)), interpolation=cv2.INTER_AREA)
+    bg = cv2.resize(cv2.GaussianBlur(small, (0, 0), 3), (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
     norm = cv2.divide(gray, np.maximum(bg, 1), scale=200)
     return cv2.GaussianBlur(norm, (3, 3), 0)
 
@@ -305,6 +306,45 @@ def _match(des_a, des_b, ratio: float) -> list[tuple[int, int]]:
     return pairs
 
 
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], np.uint8)
+
+
+def _local_matches(pts_a, des_a, pts_b, des_b, radius: float, max_dist: int = 64):
+    """Best descriptor match of each point of ``a`` among the points of ``b`` within ``radius``
+    pixels (grid buckets + Hamming distance in NumPy: much cheaper than brute force)."""
+    big = 1 << 20
+    kb = np.floor(pts_b / radius).astype(np.int64)
+    keys_b = kb[:, 0] * big + kb[:, 1]
+    order_b = np.argsort(keys_b, kind="stable")
+    sorted_b = keys_b[order_b]
+    ka = np.floor(pts_a / radius).astype(np.int64)
+    ias, ibs = [], []
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            key = (ka[:, 0] + dx) * big + ka[:, 1] + dy
+            lo = np.searchsorted(sorted_b, key, "left")
+            hi = np.searchsorted(sorted_b, key, "right")
+            cnt = hi - lo
+            if cnt.sum() == 0:
+                continue
+            rep_a = np.repeat(np.arange(len(ka)), cnt)
+            offs = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            ias.append(rep_a)
+            ibs.append(order_b[np.repeat(lo, cnt) + offs])
+    if not ias:
+        return [], []
+    ia, ib = np.concatenate(ias), np.concatenate(ibs)
+    ia_a, ib_a = ia, ib
+    close = np.sum((pts_a[ia_a] - pts_b[ib_a]) ** 2, axis=1) < radius * radius
+    ia_a, ib_a = ia_a[close], ib_a[close]
+    dist = _POPCOUNT[np.bitwise_xor(des_a[ia_a], des_b[ib_a])].sum(axis=1)
+    order = np.lexsort((dist, ia_a))  # by point of a, then distance
+    ia_s, ib_s, d_s = ia_a[order], ib_a[order], dist[order]
+    first = np.r_[True, ia_s[1:] != ia_s[:-1]]
+    keep = first & (d_s < max_dist)
+    return list(pts_a[ia_s[keep]]), list(pts_b[ib_s[keep]])
+
+
 def _refine(photo_small: GrayImage, h0: np.ndarray, ref_shape, ref_pts, ref_des) -> tuple[np.ndarray, int, float]:
     """Second pass on the roughly aligned photo: match only keypoints within ~12 px."""
     size = (ref_shape[1], ref_shape[0])
@@ -313,14 +353,7 @@ def _refine(photo_small: GrayImage, h0: np.ndarray, ref_shape, ref_pts, ref_des)
     if des is None or len(kp) < _MIN_INLIERS:
         return h0, 0, 0.0
     wpts = np.float32([k.pt for k in kp])
-    bf = cv2.BFMatcher(cv2.NORM_HAMMING)
-    src, dst = [], []
-    for m in bf.knnMatch(des, ref_des, k=4):
-        for c in m:
-            if np.sum((wpts[c.queryIdx] - ref_pts[c.trainIdx]) ** 2) < 144 and c.distance < 64:
-                src.append(wpts[c.queryIdx])
-                dst.append(ref_pts[c.trainIdx])
-                break
+    src, dst = _local_matches(wpts, des, ref_pts, ref_des, radius=12.0)
     if len(src) < _MIN_INLIERS:
         return h0, 0, 0.0
     src_a, dst_a = np.float32(src), np.float32(dst)
