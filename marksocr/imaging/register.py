@@ -23,13 +23,15 @@ import logging
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Optional
 
 import cv2
 import numpy as np
 
 from marksocr.domain import GrayImage, Template
+from marksocr.imaging.features import (MIN_INLIERS, load_reference, match, orb_detector, prep_features,
+                                       reference_features, refine)
+from marksocr.imaging.outline import find_page_quad
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,6 @@ A4_ASPECT = 297.0 / 210.0
 _DETECT_MAX_SIDE = 1600     # marker detection on a downscaled photo first (speed)
 _FEATURE_MAX_SIDE = 1100    # photo size for ORB matching
 _FEATURE_REF_WIDTH = 800    # reference size for ORB matching
-_MIN_INLIERS = 25
 
 FAIL_QUALITY = 0.25
 """Below this quality the page is treated as not registered at all (status ``failed``)."""
@@ -78,7 +79,7 @@ def page_size_for(template: Template, page_width: int = DEFAULT_PAGE_WIDTH) -> t
         w, h = template.page_size
         aspect = h / float(w)
     elif template.reference_image is not None:
-        ref = _load_reference(str(template.reference_image))
+        ref = load_reference(str(template.reference_image))
         if ref is not None:
             aspect = ref.shape[0] / float(ref.shape[1])
     return page_width, int(round(page_width * aspect))
@@ -150,26 +151,18 @@ def _plausible(h: Optional[np.ndarray], photo_shape: tuple[int, int], size: tupl
     return min(sides) > 0.15 * max(sides)
 
 
-@lru_cache(maxsize=8)
-def _load_reference(path: str) -> Optional[GrayImage]:
-    img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
-    if img is None:
-        log.warning("cannot read reference image %s", path)
-    return img
-
-
 def reference_page(template: Template, size: Optional[tuple[int, int]] = None) -> Optional[GrayImage]:
     """The template's reference image (resized to ``size`` when given), or None."""
     if template.reference_image is None:
         return None
     if size is None:
-        return _load_reference(str(template.reference_image))
+        return load_reference(str(template.reference_image))
     return _reference_resized(str(template.reference_image), size)
 
 
 @lru_cache(maxsize=8)
 def _reference_resized(path: str, size: tuple[int, int]) -> Optional[GrayImage]:
-    ref = _load_reference(path)
+    ref = load_reference(path)
     if ref is None:
         return None
     return cv2.resize(ref, size, interpolation=cv2.INTER_AREA)
@@ -265,124 +258,24 @@ def register_markers(photo: GrayImage, template: Template, size: tuple[int, int]
 
 # --------------------------------------------------------------------------- features
 
-_orb = None
-
-
-def _orb_detector() -> "cv2.ORB":
-    global _orb
-    if _orb is None:
-        _orb = cv2.ORB_create(nfeatures=4000, scaleFactor=1.2, nlevels=8, fastThreshold=10)
-    return _orb
-
-
-def _prep_features(gray: GrayImage) -> GrayImage:
-    """Flatten illumination so shadows do not create or hide keypoints."""
-    small = cv2.resize(gray, (max(1, gray.shape[1] // 8), max(1, gray.shape[0] // 8)), interpolation=cv2.INTER_AREA)
-    bg = cv2.resize(cv2.GaussianBlur(small, (0, 0), 3), (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
-    norm = cv2.divide(gray, np.maximum(bg, 1), scale=200)
-    return cv2.GaussianBlur(norm, (3, 3), 0)
-
-
-@lru_cache(maxsize=8)
-def _reference_features(path: str, ref_width: int):
-    ref = _load_reference(path)
-    if ref is None:
-        return None
-    scale = ref_width / float(ref.shape[1])
-    small = cv2.resize(ref, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    kp, des = _orb_detector().detectAndCompute(_prep_features(small), None)
-    pts = np.float32([k.pt for k in kp]) if kp else np.zeros((0, 2), np.float32)
-    return small.shape, pts, des
-
-
-def _match(des_a, des_b, ratio: float) -> list[tuple[int, int]]:
-    if des_a is None or des_b is None or len(des_a) < 2 or len(des_b) < 2:
-        return []
-    bf = cv2.BFMatcher(cv2.NORM_HAMMING)
-    pairs = []
-    for m in bf.knnMatch(des_a, des_b, k=2):
-        if len(m) == 2 and m[0].distance < ratio * m[1].distance:
-            pairs.append((m[0].queryIdx, m[0].trainIdx))
-    return pairs
-
-
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], np.uint8)
-
-
-def _local_matches(pts_a, des_a, pts_b, des_b, radius: float, max_dist: int = 64):
-    """Best descriptor match of each point of ``a`` among the points of ``b`` within ``radius``
-    pixels (grid buckets + Hamming distance in NumPy: much cheaper than brute force)."""
-    big = 1 << 20
-    kb = np.floor(pts_b / radius).astype(np.int64)
-    keys_b = kb[:, 0] * big + kb[:, 1]
-    order_b = np.argsort(keys_b, kind="stable")
-    sorted_b = keys_b[order_b]
-    ka = np.floor(pts_a / radius).astype(np.int64)
-    ias, ibs = [], []
-    for dx in (-1, 0, 1):
-        for dy in (-1, 0, 1):
-            key = (ka[:, 0] + dx) * big + ka[:, 1] + dy
-            lo = np.searchsorted(sorted_b, key, "left")
-            hi = np.searchsorted(sorted_b, key, "right")
-            cnt = hi - lo
-            if cnt.sum() == 0:
-                continue
-            rep_a = np.repeat(np.arange(len(ka)), cnt)
-            offs = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-            ias.append(rep_a)
-            ibs.append(order_b[np.repeat(lo, cnt) + offs])
-    if not ias:
-        return [], []
-    ia, ib = np.concatenate(ias), np.concatenate(ibs)
-    ia_a, ib_a = ia, ib
-    close = np.sum((pts_a[ia_a] - pts_b[ib_a]) ** 2, axis=1) < radius * radius
-    ia_a, ib_a = ia_a[close], ib_a[close]
-    dist = _POPCOUNT[np.bitwise_xor(des_a[ia_a], des_b[ib_a])].sum(axis=1)
-    order = np.lexsort((dist, ia_a))  # by point of a, then distance
-    ia_s, ib_s, d_s = ia_a[order], ib_a[order], dist[order]
-    first = np.r_[True, ia_s[1:] != ia_s[:-1]]
-    keep = first & (d_s < max_dist)
-    return list(pts_a[ia_s[keep]]), list(pts_b[ib_s[keep]])
-
-
-def _refine(photo_small: GrayImage, h0: np.ndarray, ref_shape, ref_pts, ref_des) -> tuple[np.ndarray, int, float]:
-    """Second pass on the roughly aligned photo: match only keypoints within ~12 px."""
-    size = (ref_shape[1], ref_shape[0])
-    warped = cv2.warpPerspective(photo_small, h0, size, flags=cv2.INTER_LINEAR, borderValue=255)
-    kp, des = _orb_detector().detectAndCompute(_prep_features(warped), None)
-    if des is None or len(kp) < _MIN_INLIERS:
-        return h0, 0, 0.0
-    wpts = np.float32([k.pt for k in kp])
-    src, dst = _local_matches(wpts, des, ref_pts, ref_des, radius=12.0)
-    if len(src) < _MIN_INLIERS:
-        return h0, 0, 0.0
-    src_a, dst_a = np.float32(src), np.float32(dst)
-    h1, mask = cv2.findHomography(src_a, dst_a, cv2.RANSAC, 2.5)
-    if h1 is None:
-        return h0, 0, 0.0
-    inl = mask.ravel().astype(bool)
-    err = float(np.sqrt(np.mean(np.sum((cv2.perspectiveTransform(src_a[inl].reshape(-1, 1, 2), h1).reshape(-1, 2) - dst_a[inl]) ** 2, axis=1))))
-    return h1 @ h0, int(inl.sum()), err
-
-
 def register_features(photo: GrayImage, template: Template, size: tuple[int, int]) -> RegistrationResult:
     """Register by ORB feature matching against the template's reference image."""
-    feats = _reference_features(str(template.reference_image), _FEATURE_REF_WIDTH)
+    feats = reference_features(str(template.reference_image), _FEATURE_REF_WIDTH)
     if feats is None:
         return RegistrationResult(False, "features", 0.0, reason=f"cannot read reference image {template.reference_image}")
     ref_shape, ref_pts, ref_des = feats
     small, pscale = _downscale(photo, _FEATURE_MAX_SIDE)
-    kp, des = _orb_detector().detectAndCompute(_prep_features(small), None)
-    pairs = _match(des, ref_des, 0.8)
-    if len(pairs) < _MIN_INLIERS:
+    kp, des = orb_detector().detectAndCompute(prep_features(small), None)
+    pairs = match(des, ref_des, 0.8)
+    if len(pairs) < MIN_INLIERS:
         return RegistrationResult(False, "features", 0.0, reason=f"photo does not match the reference layout ({len(pairs)} feature matches)")
     src = np.float32([kp[i].pt for i, _ in pairs])
     dst = np.float32([ref_pts[j] for _, j in pairs])
     h0, mask = cv2.findHomography(src, dst, cv2.RANSAC, 5.0, maxIters=4000, confidence=0.999)
     inliers = int(mask.sum()) if mask is not None else 0
-    if h0 is None or inliers < _MIN_INLIERS:
+    if h0 is None or inliers < MIN_INLIERS:
         return RegistrationResult(False, "features", 0.0, reason=f"photo does not match the reference layout ({inliers} consistent matches)")
-    h1, inl2, err = _refine(small, h0, ref_shape, ref_pts, ref_des)
+    h1, inl2, err = refine(small, h0, ref_shape, ref_pts, ref_des)
     page_scale = size[0] / float(ref_shape[1])
     h = _scale_h(h1, pscale, 1.0)
     h = np.diag([page_scale, page_scale, 1.0]) @ h
@@ -399,15 +292,15 @@ def refine_with_reference(photo: GrayImage, res: RegistrationResult, template: T
                           size: tuple[int, int]) -> RegistrationResult:
     """Polish a coarse homography (e.g. from 2-3 markers) by constrained feature matching
     against the reference image; keeps the coarse one when refinement finds too little."""
-    feats = _reference_features(str(template.reference_image), _FEATURE_REF_WIDTH)
+    feats = reference_features(str(template.reference_image), _FEATURE_REF_WIDTH)
     if feats is None or res.homography is None:
         return res
     ref_shape, ref_pts, ref_des = feats
     small, pscale = _downscale(photo, _FEATURE_MAX_SIDE)
     rscale = ref_shape[1] / float(size[0])
     to_small = np.diag([rscale, rscale, 1.0]) @ res.homography @ np.diag([1.0 / pscale, 1.0 / pscale, 1.0])
-    h1, inl, err = _refine(small, to_small, ref_shape, ref_pts, ref_des)
-    if inl < 3 * _MIN_INLIERS:
+    h1, inl, err = refine(small, to_small, ref_shape, ref_pts, ref_des)
+    if inl < 3 * MIN_INLIERS:
         return res
     h = np.diag([1.0 / rscale, 1.0 / rscale, 1.0]) @ h1 @ np.diag([pscale, pscale, 1.0])
     if not _plausible(h, photo.shape[:2], size):
@@ -421,56 +314,9 @@ def refine_with_reference(photo: GrayImage, res: RegistrationResult, template: T
 # --------------------------------------------------------------------------- outline
 
 
-def _order_corners(pts: np.ndarray) -> np.ndarray:
-    """Order 4 points TL, TR, BR, BL (image coordinates)."""
-    c = pts.mean(axis=0)
-    ang = np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0])
-    pts = pts[np.argsort(ang)]  # clockwise from the left-most angle (-pi)
-    start = int(np.argmin(pts.sum(axis=1)))
-    return np.roll(pts, -start, axis=0)
-
-
-def _edge_support(edges: np.ndarray, quad: np.ndarray) -> float:
-    """Share of the quadrilateral's outline that runs along detected edges (a page border
-    does; the hull of scattered clutter does not)."""
-    outline = np.zeros_like(edges)
-    cv2.polylines(outline, [quad.astype(np.int32).reshape(-1, 1, 2)], True, 255, 1)
-    on = outline > 0
-    near = cv2.dilate(edges, np.ones((5, 5), np.uint8)) > 0
-    return float((on & near).sum()) / max(1, int(on.sum()))
-
-
-def _find_page_quad(photo: GrayImage) -> Optional[np.ndarray]:
-    small, scale = _downscale(photo, 800)
-    blur = cv2.GaussianBlur(small, (5, 5), 0)
-    area_min = 0.2 * small.shape[0] * small.shape[1]
-    candidates = []
-    _, otsu = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    edges = cv2.dilate(cv2.Canny(blur, 40, 120), np.ones((3, 3), np.uint8))
-    for mask in (otsu, edges):
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL if mask is otsu else cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-        for c in contours:
-            hull = cv2.convexHull(c)
-            hull_area = cv2.contourArea(hull)  # (an edge chain with a gap encloses no area itself)
-            if hull_area < area_min:
-                continue
-            for eps in (0.02, 0.035, 0.05):  # blur and touching objects round the corners off
-                approx = cv2.approxPolyDP(hull, eps * cv2.arcLength(hull, True), True)
-                if len(approx) == 4 and cv2.contourArea(approx) >= 0.9 * hull_area:
-                    if _edge_support(edges, approx.reshape(4, 2)) >= 0.6:
-                        candidates.append((cv2.contourArea(approx), approx.reshape(4, 2)))
-                    break
-    if not candidates:
-        return None
-    quad = max(candidates, key=lambda t: t[0])[1].astype(np.float32) / scale
-    if np.any(np.all(quad < 3, axis=1)) and np.any(np.all(quad > np.float32(photo.shape[::-1]) - 3, axis=1)):
-        return None  # the "quad" is the photo's own border
-    return _order_corners(quad)
-
-
 def register_outline(photo: GrayImage, template: Template, size: tuple[int, int]) -> RegistrationResult:
     """Register by the page border; verified against the reference image when there is one."""
-    quad = _find_page_quad(photo)
+    quad = find_page_quad(photo)
     if quad is None:
         return RegistrationResult(False, "outline", 0.0, reason="no page outline found in the photo")
     w, h = size

@@ -170,7 +170,7 @@ SHEARS = (0.0, 0.3, -0.3)
 """Slants tried for cutting touching digits (a slanted ``1`` touching a ``0``)."""
 
 
-def _cut_candidates(g: _Group, max_cuts: int = 4) -> list[list[_Group]]:
+def _cut_candidates(g: _Group, max_cuts: int = 3) -> list[list[_Group]]:
     """Alternative 2-way cuts of a group: along straight or slanted lines through the deepest
     minima of the (sheared) column ink profile, between 15% and 85% of its width."""
     ys, xs = np.nonzero(g.mask[g.y:g.y + g.h, g.x:g.x + g.w])
