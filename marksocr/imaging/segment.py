@@ -333,16 +333,20 @@ def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
                 glyphs.append(Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g), cell=i))
             discarded = sum(s.area for s in small if s.area < 0.02 * digit_h ** 2)
         else:
-            pairs = _split_touching(groups, cleaned, digit_h, expected)
-            groups = [g for g, _ in pairs]
-            items: list[Glyph] = [_glyph(cleaned, g, parts) for g, parts in pairs]
+            points: list[Glyph] = []
             discarded = 0
             for s in small:
                 score = _point_score(s, groups, digit_h) if allow_point else 0.0
                 if score >= 0.3:
-                    items.append(Glyph("point", (s.x, s.y, s.w, s.h), _crop(cleaned, s), point_confidence=score))
-                else:
+                    points.append(Glyph("point", (s.x, s.y, s.w, s.h), _crop(cleaned, s), point_confidence=score))
+                    continue
+                host = _host(s, groups, 0.1 * digit_h)
+                if host is None:
                     discarded += s.area
+                else:  # a detached bit of a digit (the flag of a 5, the end of a 4's stroke)
+                    groups[host] = groups[host].merged(s)
+            pairs = _split_touching(groups, cleaned, digit_h, expected)
+            items: list[Glyph] = [_glyph(cleaned, g, parts) for g, parts in pairs] + points
             glyphs = sorted(items, key=lambda gl: gl.box[0])
             glyphs = _one_point(glyphs)
     typical_ink = 0.12 * digit_h * digit_h
@@ -352,6 +356,17 @@ def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
         x, y, w, h = gl.box
         cv2.rectangle(overlay, (x, y), (x + w - 1, y + h - 1), (0, 0, 255) if gl.kind == "digit" else (255, 0, 0), 1)
     return Segmentation(glyphs, empty_conf, {"segments": overlay})
+
+
+def _host(piece: _Group, groups: list[_Group], pad: float) -> Optional[int]:
+    """Index of the group whose (padded) box overlaps ``piece`` most, or None."""
+    best, best_ov = None, 0.0
+    for i, g in enumerate(groups):
+        ox = min(piece.x + piece.w, g.x + g.w + pad) - max(piece.x, g.x - pad)
+        oy = min(piece.y + piece.h, g.y + g.h + pad) - max(piece.y, g.y - pad)
+        if ox > 0 and oy > 0 and ox * oy > best_ov:
+            best, best_ov = i, ox * oy
+    return best
 
 
 def _glyph(cleaned: GrayImage, g: _Group, alts: list[list[_Group]]) -> Glyph:
