@@ -89,12 +89,12 @@ def install_exception_hook() -> None:
     sys.excepthook = _excepthook
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    """Our options, and the rest (Qt's own, such as ``-platform offscreen``)."""
     parser = argparse.ArgumentParser(prog="marksocr gui", description="The marksocr desktop application.")
     parser.add_argument("--db", metavar="URL", default=None, help="database URL or SQLite file (else $MARKSOCR_DB, else settings)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug output on the console")
-    args, _qt_args = parser.parse_known_args(list(argv) if argv is not None else sys.argv[1:])
-    return args
+    return parser.parse_known_args(list(argv) if argv is not None else sys.argv[1:])
 
 
 def create_application(argv: Sequence[str] | None = None) -> QApplication:
@@ -112,11 +112,11 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
 def main(argv: Sequence[str] | None = None, db_url: str | None = None) -> int:
     """Start the desktop application and run it until the window closes."""
     t0 = time.perf_counter()
-    args = parse_args(argv)
+    args, qt_args = parse_args(argv)
     log_path = configure_logging(args.verbose)
     route_qt_messages_to_logging()
     install_exception_hook()
-    app = create_application()
+    app = create_application(qt_args)
     from marksocr.gui.main_window import MainWindow
 
     window = MainWindow(db_url=db_url or args.db)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -132,12 +133,12 @@ class AppState(QObject):
 
     # ------------------------------------------------------------------ classifier
 
-    def load_classifier_in_background(self, loader=load_classifier) -> None:  # noqa: ANN001
-        """Start loading the digit model unless it is loaded or loading."""
+    def load_classifier_in_background(self, loader: Callable[[], Any] | None = None) -> None:
+        """Start loading the digit model (``loader``, default: the shipped one) unless loaded or loading."""
         if self.classifier is not None or self._classifier_loading:
             return
         self._classifier_loading = True
-        run_task(loader, on_success=self._on_classifier, on_failure=self._on_classifier_error)
+        run_task(loader or load_classifier, on_success=self._on_classifier, on_failure=self._on_classifier_error)
 
     def set_classifier(self, classifier: Any) -> None:
         """Use an already loaded classifier (tests share one across windows)."""

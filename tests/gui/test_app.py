@@ -64,3 +64,40 @@ def test_about_box_names_the_model_and_its_accuracy(qtbot, classifier):
     acc = classifier.card["metrics"]["test_accuracy"]
     assert classifier.version in box.text()
     assert f"{acc * 100:.2f} %" in box.text()
+
+
+def test_main_shows_the_window_and_logs_to_a_file(qtbot, monkeypatch, tmp_path, classifier):
+    """The real entry point (``python main.py`` / ``marksocr gui``), quit by a timer."""
+    from PySide6.QtCore import QTimer
+
+    from marksocr.gui import app, state
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(state, "load_classifier", lambda: classifier)  # no second TensorFlow load
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    seen = []
+
+    def look_and_quit():
+        windows = [w for w in QApplication.topLevelWidgets() if w.objectName() == "mainWindow" and w.isVisible()]
+        if windows and windows[0].state.classifier is not None and windows[0].state.database is not None:
+            seen.append(windows[0].status.model_label.text())
+            windows[0].close()
+            QApplication.instance().quit()
+        else:
+            QTimer.singleShot(100, look_and_quit)
+
+    QTimer.singleShot(100, look_and_quit)
+    try:
+        assert app.main(["--db", str(tmp_path / "m.sqlite3")]) == 0
+    finally:
+        for h in root.handlers[:]:
+            if h not in handlers:
+                root.removeHandler(h)
+                h.close()
+        root.setLevel(level)
+        qInstallMessageHandler(None)
+    assert seen and seen[0].startswith("Reading available")
+    log_file = app.log_file_path()
+    assert str(log_file).startswith(str(tmp_path)) and "window shown" in log_file.read_text()
