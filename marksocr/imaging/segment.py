@@ -161,7 +161,7 @@ def _projection_split(g: _Group, n: int) -> list[_Group]:
 
 
 SURE_SPLIT = 1.7
-"""Width/height above which a group is surely several touching digits."""
+"""Width/height above which a group is probably several touching digits (n-way cuts offered)."""
 MAYBE_SPLIT = 1.1
 """Width/height above which a group may be two touching digits (the classifier decides)."""
 
@@ -210,8 +210,8 @@ def _cut_candidates(g: _Group, max_cuts: int = 3) -> list[list[_Group]]:
 
 def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float,
                     want: Optional[int] = None) -> list[tuple[_Group, list[list[_Group]]]]:
-    """Each group with its alternative cuts: ``(group, [])``, ``(group, [parts, ...])`` when it
-    may be two digits, or ``(part, [])`` for each part of a group that surely is several digits.
+    """Each group with its alternative cuts: ``(group, [])``, or ``(group, [parts, ...])`` when it
+    may be several touching digits (the classifier arbitrates, see ``pipeline.glyphs``).
 
     Flat groups (a detached bar or flag) are never split. With ``want`` (the expected number of
     digits) and too few groups, the widest groups also get a split alternative.
@@ -227,13 +227,12 @@ def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float,
         if g.h < 0.6 * digit_h or (r < MAYBE_SPLIT and id(g) not in extra):
             out.append((g, []))
             continue
-        if r >= SURE_SPLIT:
+        alts = _cut_candidates(g)
+        if r >= SURE_SPLIT:  # probably several digits; still one very wide digit is possible
             n = int(max(2, min(4, round(g.w / (0.62 * max(g.h, 0.7 * digit_h))))))
             parts = [p for p in (_mser_split(g, gray, n) or _projection_split(g, n)) if p.area > 0]
-            if len(parts) >= 2 and min(p.h for p in parts) >= 0.4 * g.h:
-                out += [(p, []) for p in parts]
-                continue
-        alts = _cut_candidates(g)
+            if n > 2 and len(parts) == n and min(p.h for p in parts) >= 0.4 * g.h:
+                alts.insert(0, parts)
         mser = _mser_split(g, gray, 2)
         if mser and min(p.h for p in mser) >= 0.55 * g.h:
             alts.insert(0, mser)
