@@ -9,7 +9,7 @@ confidence, optionally steering the digit count into an expected range.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Optional
 
 import numpy as np
@@ -55,25 +55,34 @@ def split_posterior(ratio: float, whole: float, parts: float) -> float:
 
 
 def decide_glyphs(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
-                  count: Optional[tuple[int, int]] = None) -> list[DigitReading]:
+                  count: Optional[tuple[int, int]] = None,
+                  valid: Optional[Callable[[str], bool]] = None) -> list[DigitReading]:
     """Characters read from ``glyphs`` whose crops start at row ``first`` of ``probs``.
 
-    ``count`` = (lo, hi): the number of digits the field may hold, when known.
+    ``count`` = (lo, hi): the number of digits the field may hold, when known. ``valid``: a
+    test of the field's text (e.g. a mark within its maximum); a cut whose reading makes the
+    field invalid is no alternative at all and does not lower the whole digit's confidence.
     """
-    items = []  # (glyph, probs as one digit, (best cut, its probs) or None); points: no probs
+    raw = []  # (glyph, probs as one digit, [(cut, its probs), ...]); points: no probs
     k = first
     for g in glyphs:
         if g.kind == "point":
-            items.append((g, None, None))
+            raw.append((g, None, []))
             continue
         p = probs[k]
         k += 1
-        best = None
+        cuts = []
         for alt in g.splits:
-            pp = probs[k:k + len(alt)]
+            cuts.append((alt, probs[k:k + len(alt)]))
             k += len(alt)
-            if best is None or pp.max(axis=1).prod() > best[1].max(axis=1).prod():
-                best = (alt, pp)
+        raw.append((g, p, cuts))
+    whole = ["." if p is None else str(int(np.argmax(p))) for _, p, _ in raw]
+    items = []  # (glyph, probs, best valid cut or None)
+    for i, (g, p, cuts) in enumerate(raw):
+        if valid is not None:
+            cuts = [(alt, pp) for alt, pp in cuts
+                    if valid("".join(whole[:i]) + "".join(str(int(np.argmax(q))) for q in pp) + "".join(whole[i + 1:]))]
+        best = max(cuts, key=lambda c: c[1].max(axis=1).prod(), default=None)
         items.append((g, p, best))
     posts = [split_posterior(g.box[2] / max(1.0, g.box[3]), float(p.max()), float(b[1].max(axis=1).prod()))
              if b is not None else 1.0 for g, p, b in items]

@@ -28,7 +28,7 @@ from marksocr.domain import FieldKind, FieldReading, FieldSpec, SheetReading, Sh
 from marksocr.imaging.fields import FieldImages, clean_field
 from marksocr.imaging.register import DEFAULT_PAGE_WIDTH, RegistrationResult, reference_page, register_page
 from marksocr.imaging.segment import Segmentation, segment_field
-from marksocr.pipeline.checks import check_sheet, expected_digits
+from marksocr.pipeline.checks import check_sheet, expected_digits, parse_number
 from marksocr.pipeline.decoding import decode_marks, decode_roster
 from marksocr.pipeline.glyphs import decide_glyphs, glyph_crops
 
@@ -122,7 +122,7 @@ def _read_fields(reg: RegistrationResult, template: Template, classifier: Any,
         for name, img in {**images.debug, **seg.debug}.items():
             _emit(on_debug, f"{spec.name}/{name}", img)
     probs = np.asarray(classifier.predict_proba(crops)) if crops else np.zeros((0, 10))
-    return [_field_reading(w, probs) for w in work]
+    return [_field_reading(w, probs, template) for w in work]
 
 
 def _field_scale(reg: RegistrationResult) -> float:
@@ -136,13 +136,31 @@ def _field_scale(reg: RegistrationResult) -> float:
     return float(np.clip(photo_width / w, 1.0, FIELD_SCALE_MAX))
 
 
-def _field_reading(w: _Field, probs: np.ndarray) -> FieldReading:
+def _validator(spec: FieldSpec, template: Template) -> Optional[Callable[[str], bool]]:
+    """What a plausible reading of a mark/total field looks like: a number within its maximum
+    (a total within the sum of the maxima). None when nothing is known."""
+    top = spec.max
+    if spec.kind == FieldKind.TOTAL:
+        maxima = [f.max for f in template.mark_fields]
+        top = sum(maxima) if maxima and all(m is not None for m in maxima) else None
+    if top is None:
+        return None
+
+    def valid(text: str) -> bool:
+        value = parse_number(text)
+        # a cut producing a second decimal (8.35 from a wide 5) is not a plausible half mark
+        return value is not None and value <= top + 1e-9 and len(text.partition(".")[2]) <= 1
+
+    return valid
+
+
+def _field_reading(w: _Field, probs: np.ndarray, template: Template) -> FieldReading:
     want = expected_digits(w.spec)
     count = (want, want) if want else None
     if count is None and w.spec.is_numeric_mark and w.spec.max is not None:
         has_point = any(g.kind == "point" for g in w.seg.glyphs)
         count = (1, len(str(int(w.spec.max))) + (1 if has_point else 0))
-    digits = decide_glyphs(w.seg.glyphs, probs, w.first, count)
+    digits = decide_glyphs(w.seg.glyphs, probs, w.first, count, valid=_validator(w.spec, template))
     text = "".join(d.label for d in digits)
     conf = min((d.confidence for d in digits), default=w.seg.empty_confidence)
     n_glyphs = sum(1 for g in w.seg.glyphs if g.kind == "digit")
