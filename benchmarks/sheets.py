@@ -68,13 +68,13 @@ def layouts() -> dict[str, Path]:
     return out
 
 
-def ensure_set(template: Path, layout: str, style: str, n: int, seed: int, cache: Path) -> Path:
+def ensure_set(template: Path, layout: str, style: str, n: int, seed: int, cache: Path, workers: int = 1) -> Path:
     from marksocr.sheets.synth import make_sheet_set
 
     d = cache / f"{layout}-{style}-n{n}-s{seed}"
     if not (d / "truth.json").is_file():
         t = time.perf_counter()
-        make_sheet_set(template, d, n, style=style, seed=seed)
+        make_sheet_set(template, d, n, style=style, seed=seed, workers=workers)
         log.warning("generated %s in %.0f s", d.name, time.perf_counter() - t)
     return d
 
@@ -153,6 +153,8 @@ def main(argv=None) -> int:
     ap.add_argument("--layouts", default="all", help="comma-separated layout names (ours, foreign_...), or all")
     ap.add_argument("--cache", type=Path, default=ROOT / "out" / "bench-sheets")
     ap.add_argument("--model", type=Path, default=None)
+    ap.add_argument("--workers", type=int, default=1, help="processes generating sheets (default 1)")
+    ap.add_argument("--generate-only", action="store_true", help="only make (cache) the sheet sets")
     ap.add_argument("--threshold", type=float, default=None, help="verdict threshold (default: the pipeline's)")
     ap.add_argument("--write", type=Path, default=ROOT / "benchmarks" / "RESULTS-sheets.md")
     ap.add_argument("--no-write", action="store_true")
@@ -166,7 +168,7 @@ def main(argv=None) -> int:
     from marksocr.template import load_template
 
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
-    clf = DigitClassifier.load(args.model)
+    clf = None if args.generate_only else DigitClassifier.load(args.model)
     available = layouts()
     rows, everything = [], []
     for layout in (list(available) if args.layouts == "all" else args.layouts.split(",")):
@@ -175,11 +177,15 @@ def main(argv=None) -> int:
             continue
         template = load_template(available[layout])
         for style in args.styles.split(","):
-            d = ensure_set(available[layout], layout, style, args.n, args.seed, args.cache)
+            d = ensure_set(available[layout], layout, style, args.n, args.seed, args.cache, args.workers)
+            if args.generate_only:
+                continue
             rs = read_set(d, template, clf, ReadOptions(threshold=threshold))
             rows.append(summarize(f"{layout}/{style}", rs))
             everything += rs
             print(table(rows[-1:]).splitlines()[-1], flush=True)
+    if args.generate_only:
+        return 0
     rows.append(summarize("all", everything))
     out = (f"model `{clf.version}`, threshold {threshold}, {args.n} sheets per set, seed {args.seed}, 2400x3200\n\n"
            f"{table(rows)}\n\nThreshold sweep (all sets):\n\n{sweep(everything)}\n")
