@@ -289,8 +289,9 @@ def _assign_cells(groups: list[_Group], cells: list[tuple[int, int]]) -> dict[in
     pieces: list[tuple[int, _Group]] = []
     for g in groups:
         ovs = [max(0, min(g.x + g.w, b) - max(g.x, a)) for a, b in cells]
+        cell_w = float(np.median([b - a for a, b in cells]))
         spanned = [i for i, o in enumerate(ovs) if o >= 0.3 * min(g.w, cells[i][1] - cells[i][0])]
-        if len(spanned) > 1:
+        if len(spanned) > 1 and g.w > 1.15 * cell_w:  # two digits run together across a comb line
             for part in _cut(g, [cells[i][0] for i in spanned[1:]]):
                 ovp = [max(0, min(part.x + part.w, b) - max(part.x, a)) for a, b in cells]
                 pieces.append((int(np.argmax(ovp)), part))
