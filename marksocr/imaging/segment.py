@@ -50,7 +50,7 @@ class Segmentation:
     debug: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Group:
     mask: np.ndarray  # full-crop 0/1 mask of this group's ink
     x: int
@@ -284,8 +284,30 @@ def _crop(gray: GrayImage, g: _Group) -> GrayImage:
     return crop
 
 
+def _rejoin_across_lines(groups: list[_Group], cells: list[tuple[int, int]]) -> list[_Group]:
+    """Re-join a digit that overflowed a comb line and was cut in two by the line's removal."""
+    cell_w = float(np.median([b - a for a, b in cells]))
+    tol = max(3, int(0.08 * cell_w))
+    groups = list(groups)
+    for line_x in [a for a, _ in cells[1:]]:
+        left = [g for g in groups if abs(g.x + g.w - line_x) <= tol]
+        right = [g for g in groups if abs(g.x - line_x) <= tol]
+        for a in left:
+            for b in right:
+                if a not in groups or b not in groups:
+                    continue
+                v_ov = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+                m = a.merged(b)
+                if v_ov >= 0.3 * min(a.h, b.h) and m.w <= 1.15 * cell_w:
+                    groups.remove(a)
+                    groups.remove(b)
+                    groups.append(m)
+    return groups
+
+
 def _assign_cells(groups: list[_Group], cells: list[tuple[int, int]]) -> dict[int, _Group]:
     """One digit per comb cell: split groups spanning two cells, merge groups within a cell."""
+    groups = _rejoin_across_lines(groups, cells)
     pieces: list[tuple[int, _Group]] = []
     for g in groups:
         ovs = [max(0, min(g.x + g.w, b) - max(g.x, a)) for a, b in cells]
