@@ -60,7 +60,8 @@ def _ink(work: GrayImage) -> tuple[np.ndarray, GrayImage]:
         vals = norm[r[:, 1], r[:, 0]]
         if vals.mean() < 200:
             mask[r[:, 1], r[:, 0]] = 1
-    for horizontal, length in ((True, 0.12 * w), (False, 0.12 * h)):
+    # printed rules and frames: straight runs far longer than any handwritten stroke
+    for horizontal, length in ((True, max(0.2 * w, 0.1 * h)), (False, max(0.3 * h, 0.1 * w))):
         k = cv2.getStructuringElement(cv2.MORPH_RECT, (int(length), 1) if horizontal else (1, int(length)))
         mask &= 1 - cv2.dilate(cv2.morphologyEx(mask, cv2.MORPH_OPEN, k), np.ones((3, 3), np.uint8))
     return mask, norm
@@ -147,8 +148,11 @@ def read_free(image: np.ndarray, classifier: Any) -> list[DigitString]:
 def _strings(digits, x0: int, y0: int, scale: float) -> list[DigitString]:
     """Break a line's characters into strings at unsure glyphs (letters, separators)."""
     runs: list[list] = [[]]
+    heights = [d.box[3] for d in digits if d.label != "."]
+    med = float(np.median(heights)) if heights else 0.0
     for d in digits:
-        if d.label != "." and d.confidence < MIN_GLYPH_CONFIDENCE:
+        flat = d.label != "." and d.box[3] < 0.55 * med  # a dash or underscore, not a digit
+        if d.label != "." and (d.confidence < MIN_GLYPH_CONFIDENCE or flat):
             runs.append([])
         else:
             runs[-1].append(d)
