@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from marksocr.domain import SheetStatus  # noqa: E402
+from marksocr.domain import FieldKind, SheetStatus  # noqa: E402
 from marksocr.pipeline.checks import check_sheet  # noqa: E402
 
 log = logging.getLogger("benchmarks.sheets")
@@ -49,6 +49,10 @@ class SheetResult:
     checks_ok: bool
     seconds: float
     wrong: list[str] = field(default_factory=list)
+    id_conf: float = 0.0
+    """Lowest confidence in roll number / subject code fields (not protected by the sum check)."""
+    mark_conf: float = 0.0
+    """Lowest confidence in mark / total fields."""
 
     @property
     def all_ok(self) -> bool:
@@ -56,6 +60,9 @@ class SheetResult:
 
     def auto_at(self, t: float) -> bool:
         return self.checks_ok and self.min_conf >= t
+
+    def auto_at2(self, t_id: float, t_mark: float) -> bool:
+        return self.checks_ok and self.id_conf >= t_id and self.mark_conf >= t_mark
 
 
 def layouts() -> dict[str, Path]:
@@ -93,12 +100,15 @@ def read_set(d: Path, template, classifier, options) -> list[SheetResult]:
         truth = rec["values"]
         got = {f.name: f.text for f in r.fields}
         ok = {f.name: got.get(f.name) == truth.get(f.name, "") and r.status != SheetStatus.FAILED for f in template.fields}
-        confs = [d.confidence for f in r.fields for d in f.digits] + [f.confidence for f in r.fields if not f.digits]
+        confs = [f.confidence for f in r.fields]
+        ids = [f.confidence for f in r.fields if f.kind in (FieldKind.ROLL_NO, FieldKind.SUBJECT_CODE)]
+        marks = [f.confidence for f in r.fields if f.kind not in (FieldKind.ROLL_NO, FieldKind.SUBJECT_CODE)]
         checks_ok = (r.status != SheetStatus.FAILED and r.registration_quality >= GOOD_REGISTRATION
                      and not check_sheet(template, got))
         wrong = [f"{n}: {got.get(n)!r} != {truth.get(n, '')!r}" for n, v in ok.items() if not v]
         res = SheetResult(ok, {f.name: str(getattr(f.kind, "value", f.kind)) for f in template.fields}, r.status.value,
-                          min(confs, default=1.0) if r.status != SheetStatus.FAILED else 0.0, checks_ok, secs, wrong)
+                          min(confs, default=1.0) if r.status != SheetStatus.FAILED else 0.0, checks_ok, secs, wrong,
+                          min(ids, default=1.0), min(marks, default=1.0))
         if res.status == "auto" and not res.all_ok:
             log.warning("WRONG AUTO %s/%s: %s", d.name, rec["sheet"], wrong)
         elif wrong:
@@ -145,6 +155,21 @@ def sweep(rs: list[SheetResult]) -> str:
     return "\n".join(lines)
 
 
+def sweep2(rs: list[SheetResult]) -> str:
+    """Auto % / wrong-auto % with separate thresholds for identity fields and marks."""
+    t_marks = (0.7, 0.8, 0.9, 0.95)
+    lines = ["| id threshold \\ marks threshold | " + " | ".join(f"{t:.2f}" for t in t_marks) + " |",
+             "|---|" + "---|" * len(t_marks)]
+    for t_id in (0.9, 0.95, 0.98, 0.99, 0.995):
+        cells = []
+        for t_m in t_marks:
+            autos = [r for r in rs if r.auto_at2(t_id, t_m)]
+            wrong = sum(not r.all_ok for r in autos)
+            cells.append(f"{100.0 * len(autos) / max(1, len(rs)):.1f} / {100.0 * wrong / max(1, len(autos)):.2f}")
+        lines.append(f"| {t_id:.3f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100, help="sheets per set (default 100)")
@@ -188,7 +213,8 @@ def main(argv=None) -> int:
         return 0
     rows.append(summarize("all", everything))
     out = (f"model `{clf.version}`, threshold {threshold}, {args.n} sheets per set, seed {args.seed}, 2400x3200\n\n"
-           f"{table(rows)}\n\nThreshold sweep (all sets):\n\n{sweep(everything)}\n")
+           f"{table(rows)}\n\nThreshold sweep (all sets):\n\n{sweep(everything)}\n\n"
+           f"Separate thresholds (cells: auto % / wrong auto %):\n\n{sweep2(everything)}\n")
     print()
     print(out)
     if not args.no_write:
