@@ -66,38 +66,40 @@ def test_about_box_names_the_model_and_its_accuracy(qtbot, classifier):
     assert f"{acc * 100:.2f} %" in box.text()
 
 
-def test_main_shows_the_window_and_logs_to_a_file(qtbot, monkeypatch, tmp_path, classifier):
-    """The real entry point (``python main.py`` / ``marksocr gui``), quit by a timer."""
-    from PySide6.QtCore import QTimer
+_MAIN_PROBE = r"""
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from marksocr.gui import app
 
-    from marksocr.gui import app, state
+def look_and_quit():
+    windows = [w for w in QApplication.topLevelWidgets() if w.objectName() == "mainWindow" and w.isVisible()]
+    w = windows[0] if windows else None
+    if w is not None and w.state.classifier is not None and w.state.database is not None:
+        print("MODEL:", w.status.model_label.text())
+        print("DB:", w.status.db_label.text())
+        w.close()
+    else:
+        QTimer.singleShot(100, look_and_quit)
 
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
-    monkeypatch.setattr(state, "load_classifier", lambda: classifier)  # no second TensorFlow load
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    seen = []
+app.create_application()  # main() uses this one; timers need it to exist
+QTimer.singleShot(100, look_and_quit)
+sys.exit(app.main(sys.argv[1:]))
+"""
 
-    def look_and_quit():
-        windows = [w for w in QApplication.topLevelWidgets() if w.objectName() == "mainWindow" and w.isVisible()]
-        if windows and windows[0].state.classifier is not None and windows[0].state.database is not None:
-            seen.append(windows[0].status.model_label.text())
-            windows[0].close()
-            QApplication.instance().quit()
-        else:
-            QTimer.singleShot(100, look_and_quit)
 
-    QTimer.singleShot(100, look_and_quit)
-    try:
-        assert app.main(["--db", str(tmp_path / "m.sqlite3")]) == 0
-    finally:
-        for h in root.handlers[:]:
-            if h not in handlers:
-                root.removeHandler(h)
-                h.close()
-        root.setLevel(level)
-        qInstallMessageHandler(None)
-    assert seen and seen[0].startswith("Reading available")
-    log_file = app.log_file_path()
-    assert str(log_file).startswith(str(tmp_path)) and "window shown" in log_file.read_text()
+def test_main_shows_the_window_loads_the_model_and_logs_to_a_file(tmp_path, classifier):
+    """The real entry point (``python main.py`` / ``marksocr gui``) in a fresh process."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_STATE_HOME": str(tmp_path / "state"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    db = tmp_path / "m.sqlite3"
+    out = subprocess.run([sys.executable, "-c", _MAIN_PROBE, "--db", str(db)], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert f"MODEL: Reading available (model {classifier.version}" in out.stdout
+    assert f"DB: Database: database file {db}" in out.stdout
+    logs = list((tmp_path / "state").rglob("marksocr-gui.log"))
+    assert len(logs) == 1 and "window shown" in logs[0].read_text()
