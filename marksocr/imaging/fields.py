@@ -225,12 +225,33 @@ def clean_crop(gray: GrayImage, spec: FieldSpec, inner: PixelBox, crop_box: Pixe
     if faint is not None:  # pale ink (glare, light pencil, red ink in grey): thresholds from the field itself
         ink = ink_mask(norm, *faint)
         clean = ink & (1 - lines) if ref_m is None else ink & (1 - lines) & (1 - ref_m)
-    clean = drop_outside(_drop_specks(clean, bh), inner)
+    clean = drop_border_residue(drop_outside(_drop_specks(clean, bh), inner), inner, cells)
     cleaned = np.full_like(norm, 255)
     keep = cv2.dilate(clean, np.ones((3, 3), np.uint8)).astype(bool) & (norm < 235)
     cleaned[keep] = norm[keep]
     debug = {"gray": gray, "normalized": norm, "ink": ink * 255, "lines": lines * 255, "cleaned": cleaned}
     return FieldImages(crop_box, inner, gray, norm, ink, lines, clean, cleaned, cells, debug)
+
+
+def drop_border_residue(mask: np.ndarray, inner: PixelBox, cells: Optional[list[tuple[int, int]]] = None) -> np.ndarray:
+    """Remove slivers of printed lines that survived line removal (blur, slight misalignment):
+    thin components hugging the box's edges or a comb line, parallel to it. A handwritten ``1``
+    is written inside the box, not on its border."""
+    x, y, w, h = inner
+    tol = 0.1 * h
+    # (position, tolerance): box edges, and comb lines (tighter: a 1 may sit close to one)
+    verticals = [(x, tol), (x + w, tol)] + ([(a, 0.05 * h) for a, _ in cells[1:]] if cells else [])
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = np.ones(n, bool)
+    keep[0] = False
+    for i in range(1, n):
+        cx, cy, cw, ch, _a = stats[i]
+        mid_x, mid_y = cx + cw / 2.0, cy + ch / 2.0
+        if cw <= 0.1 * h and ch >= 2 * cw and any(abs(mid_x - vx) <= t for vx, t in verticals):
+            keep[i] = False
+        elif ch <= 0.1 * h and cw >= 2 * ch and min(abs(mid_y - y), abs(mid_y - (y + h))) <= tol:
+            keep[i] = False
+    return keep[labels].astype(np.uint8)
 
 
 FAINT_MIN_CONTRAST = 30
