@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 
 from marksocr.domain import DigitReading
-from marksocr.imaging.segment import Glyph
+from marksocr.imaging.segment import Glyph, stroke_linearity
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,19 @@ def split_posterior(ratio: float, whole: float, parts: float) -> float:
     return a / max(a + b, 1e-9)
 
 
+ONE_MIN_LINEARITY = 5.0
+"""A cut part read as ``1`` must be a fairly straight stroke; the arc of half a ``0`` or the
+side of a wide ``4`` is not (the classifier is overconfident on such halves)."""
+
+
+def _plausible_ones(parts: Sequence[Glyph], pp: np.ndarray) -> np.ndarray:
+    out = pp.copy()
+    for i, part in enumerate(parts):
+        if int(np.argmax(out[i])) == 1 and stroke_linearity(part.crop) < ONE_MIN_LINEARITY:
+            out[i] = out[i] * 0.2
+    return out
+
+
 def decide_glyphs(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
                   count: Optional[tuple[int, int]] = None,
                   valid: Optional[Callable[[str], bool]] = None) -> list[DigitReading]:
@@ -82,6 +95,7 @@ def decide_glyphs(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
         if valid is not None:
             cuts = [(alt, pp) for alt, pp in cuts
                     if valid("".join(whole[:i]) + "".join(str(int(np.argmax(q))) for q in pp) + "".join(whole[i + 1:]))]
+        cuts = [(alt, _plausible_ones(alt, pp)) for alt, pp in cuts]
         best = max(cuts, key=lambda c: c[1].max(axis=1).prod(), default=None)
         items.append((g, p, best))
     posts = [split_posterior(g.box[2] / max(1.0, g.box[3]), float(p.max()), float(b[1].max(axis=1).prod()))
