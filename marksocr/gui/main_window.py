@@ -9,6 +9,7 @@ functions as the command line, off the UI thread.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
@@ -79,13 +80,13 @@ class MainWindow(QMainWindow):
 
     def _connect_state(self) -> None:
         s = self.state
-        s.classifier_ready.connect(lambda _clf: self.status.model_ready(s.model_summary()))
+        s.classifier_ready.connect(lambda _clf: self.status.model_ready(s.model_summary(), s.model_accuracy_text()))
         s.classifier_failed.connect(self.status.model_failed)
         s.database_ready.connect(self._database_ready)
         s.database_failed.connect(self._database_failed)
         s.settings_changed.connect(lambda _settings: self._redraw_current())
         if s.classifier is not None:
-            self.status.model_ready(s.model_summary())
+            self.status.model_ready(s.model_summary(), s.model_accuracy_text())
         if s.settings_error:
             self.status.message(f"Settings file problem, using defaults: {s.settings_error}", 15000)
 
@@ -125,7 +126,8 @@ class MainWindow(QMainWindow):
         self.state.open_database_in_background(self._db_url)
 
     def _database_ready(self, db: Any) -> None:
-        self.status.database(f"Database: {db.description}", db.url if "@" not in db.url else "")
+        short = Path(db.url.split("///", 1)[1]).name if db.url.startswith("sqlite:///") else db.description
+        self.status.database(f"Database: {short}", db.description)
         self.sheets.clear()
         self.review.clear()
         self.controller.refresh_sheets()  # reopening the app restores the session
@@ -163,7 +165,7 @@ class MainWindow(QMainWindow):
         self._page_image = image
         threshold = self.state.threshold
         if image is None:
-            self.viewer.clear_page(f"{record.label}: " + ("; ".join(record.reasons) or "no page image stored"))
+            self.viewer.clear_page(f"{record.label}: no image to show. " + "; ".join(record.reasons))
         else:
             self.viewer.show_page(image, record.fields, threshold, layout)
         self.review.show_sheet(record, threshold)

@@ -69,11 +69,13 @@ class PageViewer(QGraphicsView):
         scene = self.scene()
         scene.clear()
         self._page, self._boxes = None, {}
-        item = scene.addSimpleText(text)
-        item.setBrush(QColor("white"))
+        item = scene.addText(text)
+        item.setDefaultTextColor(QColor("white"))
         font = item.font()
-        font.setPointSize(14)
+        font.setPointSize(13)
         item.setFont(font)
+        item.setTextWidth(520)  # long reasons wrap instead of running off the view
+        self.resetTransform()
         self.setSceneRect(item.boundingRect().adjusted(-40, -40, 40, 40))
 
     def clear_page(self, message: str = "No sheet selected.") -> None:
@@ -174,6 +176,10 @@ class PageViewer(QGraphicsView):
             box.setBrush(QBrush(QColor(255, 235, 59, 60)) if field_name == name else QBrush())
         if name in self._boxes:
             self.ensureVisible(self._boxes[name], 40, 40)
+
+    def has_page(self) -> bool:
+        """True when a page (or photo) is shown, False for a message."""
+        return self._page is not None
 
     def selected_field(self) -> str | None:
         return self._selected

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThreadPool, Qt, Signal
@@ -33,8 +34,24 @@ def _decode_png(png: bytes | None) -> QImage | None:
     return None if image.isNull() else image
 
 
-def _thumbnail(png: bytes | None) -> QImage | None:
-    image = _decode_png(png)
+def _source_image(sheet: SheetRecord) -> QImage | None:
+    """The photo itself (plain image files only), loaded as the pipeline loads it; None if unreadable."""
+    from marksocr.domain import MarksocrError
+    from marksocr.gui.images import array_to_qimage
+    from marksocr.imaging.io import load_image
+
+    if sheet.page is not None or not Path(sheet.source).is_file():
+        return None
+    try:
+        return array_to_qimage(load_image(sheet.source))
+    except (MarksocrError, OSError, ValueError) as exc:
+        log.info("cannot show %s: %s", sheet.source, exc)
+        return None
+
+
+def _thumbnail(db: Any, sheet_id: int) -> QImage | None:
+    """A small picture of the stored page, else of the photo (sheets that could not be aligned)."""
+    image = _decode_png(db.get_page_png(sheet_id)) or _source_image(db.get_sheet(sheet_id))
     if image is None:
         return None
     return image.scaled(THUMB_SIZE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
@@ -112,7 +129,10 @@ class ReviewController(QObject):
             boxes = self._template_boxes.get(sheet.template_id)
             if boxes is None:
                 boxes = self._template_boxes[sheet.template_id] = template_field_boxes(db.template_json(sheet.template_id))
-            return sheet, _decode_png(db.get_page_png(sheet_id)), PageLayout(boxes, crop_sizes(sheet))
+            page = _decode_png(db.get_page_png(sheet_id))
+            if page is None:  # e.g. a sheet that could not be aligned: show the photo as it is
+                return sheet, _source_image(sheet), PageLayout()
+            return sheet, page, PageLayout(boxes, crop_sizes(sheet))
 
         def loaded(result: tuple[SheetRecord, QImage | None, PageLayout]) -> None:
             if result[0].id == self._wanted_sheet:  # the teacher may have moved on meanwhile
@@ -126,8 +146,8 @@ class ReviewController(QObject):
             if sheet_id in self._thumbs_requested:
                 continue
             self._thumbs_requested.add(sheet_id)
-            self._run(lambda db, i=sheet_id: (i, _thumbnail(db.get_page_png(i))),
-                      on_success=self._thumbnail_loaded, pool=self._thumbs)
+            self._run(lambda db, i=sheet_id: (i, _thumbnail(db, i)), on_success=self._thumbnail_loaded,
+                      pool=self._thumbs)
 
     def _thumbnail_loaded(self, result: tuple[int, QImage | None]) -> None:
         sheet_id, image = result

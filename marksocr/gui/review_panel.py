@@ -230,7 +230,9 @@ class ReviewPanel(QWidget):
             known = set(self._order)
             self._order += [f.name for f in sheet.fields if f.name not in known]
         if not self._order:
-            self._show_nothing(f"{sheet.label}: no fields were read." + (" " + "; ".join(sheet.reasons) if sheet.reasons else ""))
+            why = "; ".join(sheet.reasons) or "no fields were read"
+            self._show_nothing(f"<b>{html.escape(sheet.label)}</b> could not be read: {html.escape(why)}.<br><br>"
+                               "Take a new photo (or choose the right template) and open it again.")
             self.sheet = sheet
             self.sheet_button.setEnabled(sheet.status != SheetStatus.FAILED)
             return

@@ -157,6 +157,12 @@ class AppState(QObject):
                   exc_info=(type(exc), exc, exc.__traceback__))
         self.classifier_failed.emit(self.classifier_error)
 
+    def model_accuracy_text(self) -> str:
+        """``"97.4 % on MNIST test digits"``, or "" when the card does not say."""
+        card = getattr(self.classifier, "card", None) or {}
+        acc = card.get("metrics", {}).get("test_accuracy") if isinstance(card, dict) else None
+        return f"{acc * 100:.1f} % on MNIST test digits" if isinstance(acc, (int, float)) else ""
+
     def model_summary(self) -> str:
         """``"digits v3, test accuracy 99.2 %"`` or why there is no model."""
         clf = self.classifier

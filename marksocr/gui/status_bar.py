@@ -70,8 +70,9 @@ class StatusPanel:
         status_bar.addPermanentWidget(self.db_label)
         status_bar.addPermanentWidget(self.model_label)
 
-    def model_ready(self, summary: str) -> None:
-        self.model_label.setText(f"Reading available ({summary})")
+    def model_ready(self, summary: str, short: str = "") -> None:
+        self.model_label.setText(f"Reading available ({short})" if short else "Reading available")
+        self.model_label.setToolTip(summary)
         self.status_bar.showMessage("The digit model is loaded: you can open sheets.", 5000)
 
     def model_failed(self, message: str) -> None:

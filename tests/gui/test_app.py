@@ -76,7 +76,7 @@ def look_and_quit():
     windows = [w for w in QApplication.topLevelWidgets() if w.objectName() == "mainWindow" and w.isVisible()]
     w = windows[0] if windows else None
     if w is not None and w.state.classifier is not None and w.state.database is not None:
-        print("MODEL:", w.status.model_label.text())
+        print("MODEL:", w.status.model_label.text(), "|", w.status.model_label.toolTip())
         print("DB:", w.status.db_label.text())
         w.close()
     else:
@@ -99,7 +99,8 @@ def test_main_shows_the_window_loads_the_model_and_logs_to_a_file(tmp_path, clas
     out = subprocess.run([sys.executable, "-c", _MAIN_PROBE, "--db", str(db)], env=env, capture_output=True,
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert f"MODEL: Reading available (model {classifier.version}" in out.stdout
-    assert f"DB: Database: database file {db}" in out.stdout
+    acc = classifier.card["metrics"]["test_accuracy"] * 100
+    assert f"MODEL: Reading available ({acc:.1f} % on MNIST test digits) | model {classifier.version}" in out.stdout
+    assert f"DB: Database: {db.name}" in out.stdout
     logs = list((tmp_path / "state").rglob("marksocr-gui.log"))
     assert len(logs) == 1 and "window shown" in logs[0].read_text()

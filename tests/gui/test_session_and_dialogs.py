@@ -114,3 +114,28 @@ def test_a_value_typed_then_left_with_tab_is_saved(qtbot, window, sheet_set):
     assert review.current_field_name() == field.name
     qtbot.waitUntil(lambda: not window.controller.busy, timeout=10_000)
     assert [e.action for e in db.history(review.sheet.id)].count("correct") == 1
+
+
+def test_sheets_that_could_not_be_read_say_why_and_show_the_photo(qtbot, window, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from marksocr.domain import SheetStatus
+    from tests.gui.conftest import TEMPLATE
+
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "broken.jpg").write_text("not an image")
+    Image.fromarray(np.full((400, 300), 255, np.uint8)).save(folder / "blank.png")
+    assert window.menus.scan([str(folder)], TEMPLATE)
+    qtbot.waitUntil(lambda: window.scanner.last_summary is not None, timeout=60_000)
+    assert len(window.scanner.last_summary.failures) == 2
+    qtbot.waitUntil(lambda: len(window.sheets.records()) == 2, timeout=10_000)
+    assert {r.status for r in window.sheets.records()} == {SheetStatus.FAILED}
+    window.sheet_panel.select_sheet(next(r.id for r in window.sheets.records() if r.label == "blank.png"))
+    qtbot.waitUntil(lambda: window.review.sheet is not None and window.review.sheet.label == "blank.png",
+                    timeout=10_000)
+    assert "could not be read" in window.review.title.text()
+    assert not window.review.sheet_button.isEnabled() and not window.review.edit.isEnabled()
+    assert window.viewer.has_page()  # the photo itself is shown
+    assert window.statusBar().currentMessage().endswith("2 could not be read")
