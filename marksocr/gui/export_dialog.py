@@ -83,12 +83,13 @@ class ExportDialog(QDialog):
             return
         subject, verified = self.options()
         self.report.setPlainText("Checking…")
-        run_task(db.completeness, subject, verified, on_success=self._show_report,
+        run_task(db.completeness, subject, verified, on_success=lambda r: self._show_report(r, preview=True),
                  on_failure=lambda exc: show_error(self, exc))
 
-    def _show_report(self, report: Any) -> None:
+    def _show_report(self, report: Any, preview: bool) -> None:
         self.last_report = report
-        self.report.setPlainText("\n".join(report.lines()))
+        head = "If you export now:" if preview else f"Written to {report.path}:"
+        self.report.setPlainText("\n".join([head, *report.lines()]))
 
     def export(self) -> None:
         """Write the CSV in the background; the report of the written file replaces the preview."""
@@ -103,7 +104,7 @@ class ExportDialog(QDialog):
 
     def _exported(self, report: Any) -> None:
         self.buttons.setEnabled(True)
-        self._show_report(report)
+        self._show_report(report, preview=False)
         self.state_label.setText(f"Wrote {report.rows} row(s) to {report.path}")
         log.info("exported %d rows to %s", report.rows, report.path)
         self.exported.emit(report)
