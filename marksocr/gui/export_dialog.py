@@ -69,6 +69,7 @@ class ExportDialog(QDialog):
         self.subject.currentIndexChanged.connect(lambda _i: self.refresh_report())
         self.verified_only.toggled.connect(lambda _on: self.refresh_report())
         self.last_report: Any = None
+        self._generation = 0
         self.refresh_report()
 
     def options(self) -> tuple[str | None, bool]:
@@ -83,10 +84,15 @@ class ExportDialog(QDialog):
             return
         subject, verified = self.options()
         self.report.setPlainText("Checking…")
-        run_task(db.completeness, subject, verified, on_success=lambda r: self._show_report(r, preview=True),
+        self._generation += 1
+        generation = self._generation
+        run_task(db.completeness, subject, verified,
+                 on_success=lambda r: self._show_report(r, preview=True, generation=generation),
                  on_failure=lambda exc: show_error(self, exc))
 
-    def _show_report(self, report: Any, preview: bool) -> None:
+    def _show_report(self, report: Any, preview: bool, generation: int | None = None) -> None:
+        if generation is not None and generation != self._generation:
+            return  # an older answer: the options changed or the file was written since
         self.last_report = report
         head = "If you export now:" if preview else f"Written to {report.path}:"
         self.report.setPlainText("\n".join([head, *report.lines()]))
@@ -100,6 +106,7 @@ class ExportDialog(QDialog):
         subject, verified = self.options()
         self.buttons.setEnabled(False)
         self.state_label.setText("Exporting…")
+        self._generation += 1
         run_task(db.export_csv, path, subject, verified, on_success=self._exported, on_failure=self._failed)
 
     def _exported(self, report: Any) -> None:
