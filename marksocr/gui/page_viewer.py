@@ -187,6 +187,12 @@ class PageViewer(QGraphicsView):
     def field_names(self) -> list[str]:
         return list(self._boxes)
 
+    def digit_marks(self, name: str) -> list[QRectF]:
+        """The doubtful-digit marks drawn in a field, in page pixels."""
+        box = self._boxes[name]
+        return [c.rect() for c in box.childItems() if isinstance(c, QGraphicsRectItem) and c.parentItem() is box
+                and c.brush().style() != Qt.BrushStyle.NoBrush]
+
     def field_box_colour(self, name: str) -> QColor:
         return self._boxes[name].pen().color()
 
