@@ -37,6 +37,11 @@ class DigitClassifier:
         self._fn = _compile(model)
 
     @property
+    def keras_model(self) -> Any:
+        """The underlying Keras model (logits output), e.g. to fine-tune from it."""
+        return self._model
+
+    @property
     def version(self) -> str:
         return str(self.card.get("version", ""))
 

@@ -129,29 +129,44 @@ def stroke_width(mask: GrayImage) -> float:
     return 2.0 * area / max(perimeter, 1.0)
 
 
-def _adjust_stroke(mask: GrayImage, scale: float) -> tuple[GrayImage, float]:
+def _adjust_stroke(mask: GrayImage, soft: GrayImage, scale: float) -> tuple[GrayImage, GrayImage, float]:
     """Thicken hairlines / thin marker strokes so they match MNIST after scaling."""
     width = stroke_width(mask)
     wanted = TARGET_STROKE / scale  # in crop pixels
     if width <= 0:
-        return mask, width
+        return mask, soft, width
     if width < 0.7 * wanted:
         k = int(round(wanted - width))
         if k >= 1:
-            mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k + 1, k + 1)))
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k + 1, k + 1))
+            mask, soft = cv2.dilate(mask, kernel), cv2.dilate(soft, kernel)
     elif width > 1.6 * wanted:
         k = int(round((width - wanted) / 2))
         if k >= 1:
-            thinner = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1)))
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
+            thinner = cv2.erode(mask, kernel)
             if np.count_nonzero(thinner) > 0.35 * np.count_nonzero(mask):
-                mask = thinner
-    return mask, width
+                mask, soft = thinner, cv2.erode(soft, kernel)
+    return mask, soft, width
 
 
-def _fit_and_centre(mask: GrayImage) -> npt.NDArray[np.float32]:
+def _soft_ink(ink: GrayImage, mask: GrayImage) -> GrayImage:
+    """Grey-level ink near the strokes, stretched so the strokes' core is 255.
+
+    Keeping grey levels (not just the binary mask) preserves the anti-aliased edges
+    that small crops, like MNIST's own digits, carry.
+    """
+    core = ink[mask > 0]
+    level = float(np.partition(core, len(core) // 2)[len(core) // 2]) if core.size else 255.0
+    stretched = cv2.convertScaleAbs(ink, alpha=255.0 / max(level, 1.0))
+    near = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    return np.where(near > 0, stretched, 0).astype(np.uint8)
+
+
+def _fit_and_centre(mask: GrayImage, soft: GrayImage) -> npt.NDArray[np.float32]:
     ys, xs = np.nonzero(mask)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    digit = mask[y0:y1, x0:x1]
+    digit = soft[y0:y1, x0:x1]
     h, w = digit.shape
     scale = BOX / max(h, w)
     nh, nw = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
@@ -174,14 +189,15 @@ def normalize_digit(crop: npt.ArrayLike) -> Normalized:
     gray = _as_gray(crop)
     if gray.size == 0 or min(gray.shape) < 2:
         return Normalized(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), blank=True)
-    mask = ink_mask(ink_map(gray))
+    ink = ink_map(gray)
+    mask = ink_mask(ink)
     ink_px = int(np.count_nonzero(mask))
     if ink_px < max(MIN_INK_PIXELS, MIN_INK_FRACTION * mask.size):
         return Normalized(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), blank=True)
     ys, xs = np.nonzero(mask)
     extent = max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1)
-    mask, width = _adjust_stroke(mask, BOX / extent)
-    return Normalized(_fit_and_centre(mask), blank=False, stroke_width=width)
+    mask, soft, width = _adjust_stroke(mask, _soft_ink(ink, mask), BOX / extent)
+    return Normalized(_fit_and_centre(mask, soft), blank=False, stroke_width=width)
 
 
 def is_blank(crop: npt.ArrayLike) -> bool:

@@ -45,6 +45,7 @@ class TrainConfig:
     augment_probability: float = 0.7
     data_dir: Optional[Path] = None
     extra_dir: Optional[Path] = None
+    init: Optional[Path] = None  # start from this model's weights (fine-tuning, retraining with extra crops)
     out: Path = Path("models/digits.keras")
 
     def resolved(self) -> "TrainConfig":
@@ -171,6 +172,8 @@ def fit(config: TrainConfig, prepared: Prepared, verbose: int = 2) -> tuple[Any,
 
     keras.utils.set_random_seed(config.seed)
     model = build(config.architecture)
+    if config.init:
+        _load_initial_weights(model, Path(config.init))
     seq = _sequence(prepared, config)
     _compile_model(model, config, len(seq))
     start = time.perf_counter()
@@ -181,6 +184,16 @@ def fit(config: TrainConfig, prepared: Prepared, verbose: int = 2) -> tuple[Any,
     seconds = time.perf_counter() - start
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     return model, hist, seconds
+
+
+def _load_initial_weights(model: Any, path: Path) -> None:
+    from marksocr.recognition.classifier import DigitClassifier
+
+    source = DigitClassifier.load(path)  # checks the card too
+    try:
+        model.set_weights(source.keras_model.get_weights())
+    except ValueError as exc:
+        raise DataError(f"{path}: its architecture does not match the one being trained ({exc})") from exc
 
 
 def _save_inference_model(model: Any, architecture: str, out: Path) -> None:
@@ -222,6 +235,8 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print, verbose:
         "keras_version": _keras_version(),
         "parameters": int(model.count_params()),
     }
+    if config.init:
+        card["parent"] = _parent_summary(Path(config.init))
     write_card(out, card)
     progress(f"saved {out} ({out.stat().st_size / 1e6:.2f} MB): test accuracy {metrics['test_accuracy']:.4%}, "
              f"ECE {metrics['test_ece']:.4f}, temperature {temperature:.3f}")
@@ -243,6 +258,15 @@ def _test_metrics(out: Path, temperature: float, config: TrainConfig, history: d
         "validation_accuracy": float(history.get("val_accuracy", [float("nan")])[-1]),
         "training_seconds": round(seconds, 1),
     }
+
+
+def _parent_summary(path: Path) -> dict[str, Any]:
+    """What a fine-tuned model started from, so its card tells the whole recipe."""
+    from marksocr.recognition.card import read_card
+
+    parent = read_card(path)
+    keep = ("version", "sha256", "architecture", "recipe", "data", "metrics", "history", "created", "parent")
+    return {k: parent[k] for k in keep if k in parent}
 
 
 def _keras_version() -> str:
