@@ -139,3 +139,19 @@ def test_sheets_that_could_not_be_read_say_why_and_show_the_photo(qtbot, window,
     assert not window.review.sheet_button.isEnabled() and not window.review.edit.isEnabled()
     assert window.viewer.has_page()  # the photo itself is shown
     assert window.statusBar().currentMessage().endswith("2 could not be read")
+
+
+def test_window_geometry_is_remembered(qtbot, tmp_path):
+    from marksocr.gui.main_window import MainWindow
+
+    first = MainWindow(db_url="sqlite://")
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(760, 520)  # the offscreen screen is 800 x 600
+    qtbot.wait(50)
+    size = (first.width(), first.height())  # the docks' minimum widths may have widened it
+    assert size != (1400, 900)
+    first.close()
+    second = MainWindow(db_url="sqlite://")
+    qtbot.addWidget(second)
+    assert (second.width(), second.height()) == size
