@@ -19,6 +19,7 @@ from typing import Any, Optional
 import numpy as np
 import numpy.typing as npt
 
+from marksocr.paths import checkout_root
 from marksocr.recognition.calibration import expected_calibration_error, reliability
 from marksocr.recognition.card import card_path
 from marksocr.recognition.mnist import load_mnist
@@ -34,6 +35,11 @@ PLOTS = {
     "reliability": "reliability.png",
     "roc": "roc_curves.png",
     "robustness": "robustness.png",
+}
+PLOT_TITLES = {
+    "confusion_matrix": "Confusion matrix", "training_curves": "Training curves (from the model card)",
+    "misclassified": "Misclassified digits", "reliability": "Reliability diagram",
+    "roc": "ROC curves per digit (one vs rest)", "robustness": "Robustness to corruptions",
 }
 
 
@@ -190,17 +196,26 @@ def evaluate_model(
     return metrics
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the checkout when it lies inside it, so committed reports do not name one machine."""
+    root = checkout_root()
+    try:
+        return str(Path(path).resolve().relative_to(root)) if root else str(path)
+    except ValueError:
+        return str(path)
+
+
 def _metrics_header(clf: Any, model_path: Path, checksums: dict[str, str], n: int, total: int, data_dir: Optional[Path]) -> dict[str, Any]:
     card = clf.card
     return {
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "model": {
-            "path": str(model_path), "card": str(card_path(model_path)), "version": clf.version,
+            "path": _shown(model_path), "card": _shown(card_path(model_path)), "version": clf.version,
             "architecture": card.get("architecture"), "sha256": card.get("sha256"),
             "temperature": clf.temperature, "card_metrics": card.get("metrics", {}),
         },
         "data": {"split": "MNIST test", "digits": n, "of": total, "limited": n < total,
-                 "directory": str(data_dir) if data_dir else None, "checksums": checksums,
+                 "directory": _shown(data_dir) if data_dir else None, "checksums": checksums,
                  "fed_as": "inverted to dark-on-light uint8 28x28 crops, through DigitClassifier.predict_proba"},
     }
 
@@ -249,7 +264,7 @@ def _report_markdown(m: dict[str, Any]) -> str:
         lines.append(f"| {k} | {s['precision']:.4f} | {s['recall']:.4f} | {s['f1']:.4f} | {s['support']} | {m['roc_auc'][k]:.6f} |")
     lines += ["", "## Plots", ""]
     for name, file in m["plots"].items():
-        lines += [f"### {name.replace('_', ' ').capitalize()}", "", f"![{name}]({file})", ""]
+        lines += [f"### {PLOT_TITLES[name]}", "", f"![{PLOT_TITLES[name]}]({file})", ""]
     lines += ["## Robustness", "", robustness_markdown(m["robustness"]), "",
               "Data: [metrics.json](metrics.json), [robustness.csv](robustness.csv), [robustness.md](robustness.md).", ""]
     return "\n".join(lines)
