@@ -4,7 +4,8 @@ registration -> field cleaning -> digit segmentation -> one batched ``predict_pr
 every digit of the sheet -> field readings -> checks -> sum-consistent decoding -> verdict.
 
 Verdict: ``auto`` only when the registration is good, every character's confidence is at or
-above the threshold and every check passes; otherwise ``needs_review`` with the reasons;
+above the threshold (lowered by ``SUM_CHECK_RELIEF`` for mark/total digits, which the sum check
+protects) and every check passes; otherwise ``needs_review`` with the reasons;
 ``failed`` when the page could not be registered at all.
 
 Confidence conventions: a digit's confidence is the classifier's calibrated probability of its
@@ -38,6 +39,12 @@ DEFAULT_THRESHOLD = 0.9
 """Lowest per-character confidence for ``auto``. Chosen from benchmarks/sheets.py: see
 benchmarks/RESULTS-sheets.md (threshold sweep) and the note where it is set below."""
 
+SUM_CHECK_RELIEF = 0.2
+"""How much lower the threshold is for mark/total digits when the template has a total: a
+misread mark or total almost always breaks "total = sum of marks", so those digits are
+protected by the check, while roll numbers and subject codes are not (see the separate
+id/marks sweep in benchmarks/RESULTS-sheets.md)."""
+
 GOOD_REGISTRATION = 0.6
 """Registration quality needed for ``auto`` (below: the sheet is read but goes to review)."""
 
@@ -59,6 +66,15 @@ class ReadOptions:
     subject_codes: Optional[Collection[str]] = None
     min_registration_quality: float = GOOD_REGISTRATION
     page_width: int = DEFAULT_PAGE_WIDTH
+    sum_check_relief: float = SUM_CHECK_RELIEF
+    """Mark/total digits need ``threshold - sum_check_relief`` when the sum can be checked."""
+
+    def threshold_for(self, kind: "FieldKind | str", template: Template) -> float:
+        """The confidence a character of a field of ``kind`` needs for ``auto``."""
+        summed = bool(template.mark_fields) and any(f.kind == FieldKind.TOTAL for f in template.fields)
+        if summed and kind in (FieldKind.MARK, FieldKind.TOTAL):
+            return max(0.0, self.threshold - self.sum_check_relief)
+        return self.threshold
 
 
 @dataclass
@@ -148,8 +164,10 @@ def _validator(spec: FieldSpec, template: Template) -> Optional[Callable[[str], 
 
     def valid(text: str) -> bool:
         value = parse_number(text)
-        # a cut producing a second decimal (8.35 from a wide 5) is not a plausible half mark
-        return value is not None and value <= top + 1e-9 and len(text.partition(".")[2]) <= 1
+        # a cut giving a second decimal (8.35 from a wide 5) or a leading zero is no plausible mark
+        leading_zero = len(text) > 1 and text[0] == "0" and text[1] != "."
+        return (value is not None and value <= top + 1e-9 and len(text.partition(".")[2]) <= 1
+                and not leading_zero)
 
     return valid
 
@@ -179,13 +197,14 @@ def judge(template: Template, fields: list[FieldReading], reg: RegistrationResul
     if reg.quality < options.min_registration_quality:
         sheet_reasons.append(f"poor registration (quality {reg.quality:.2f}, {reg.method})" + (f": {reg.reason}" if reg.reason else ""))
     for f in fields:
-        low = [d for d in f.digits if d.confidence < options.threshold]
+        t = options.threshold_for(f.kind, template)
+        low = [d for d in f.digits if d.confidence < t]
         for d in low:
             alts = " or ".join(a if a else "nothing" for a, _ in d.alternatives[:2])
             field_reasons[f.name].append(f"{f.name}: unsure character ({d.confidence:.2f}: {alts})")
-        if not f.digits and f.confidence < options.threshold:
+        if not f.digits and f.confidence < t:
             field_reasons[f.name].append(f"{f.name}: looks empty but has stray marks ({f.confidence:.2f})")
-        elif f.digits and not low and f.confidence < options.threshold:
+        elif f.digits and not low and f.confidence < t:
             field_reasons[f.name].append(f"{f.name}: stray marks left out ({f.confidence:.2f})")
     for issue in issues:
         for name in issue.fields[-1:] if issue.kind == "sum" else issue.fields:
