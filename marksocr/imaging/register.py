@@ -259,19 +259,33 @@ def register_markers(photo: GrayImage, template: Template, size: tuple[int, int]
 # --------------------------------------------------------------------------- features
 
 def register_features(photo: GrayImage, template: Template, size: tuple[int, int]) -> RegistrationResult:
-    """Register by ORB feature matching against the template's reference image."""
-    feats = reference_features(str(template.reference_image), _FEATURE_REF_WIDTH)
+    """Register by ORB feature matching against the template's reference image.
+
+    Tried at the normal matching size, then once more at a smaller one: heavy blur (camera
+    shake) wipes out fine keypoints, and shrinking the photo shrinks the blur with it.
+    """
+    res = RegistrationResult(False, "features", 0.0)
+    for max_side, ref_width in ((_FEATURE_MAX_SIDE, _FEATURE_REF_WIDTH), (700, 500)):
+        res = _register_features_at(photo, template, size, max_side, ref_width)
+        if res.ok:
+            return res
+    return res
+
+
+def _register_features_at(photo: GrayImage, template: Template, size: tuple[int, int],
+                          max_side: int, ref_width: int) -> RegistrationResult:
+    feats = reference_features(str(template.reference_image), ref_width)
     if feats is None:
         return RegistrationResult(False, "features", 0.0, reason=f"cannot read reference image {template.reference_image}")
     ref_shape, ref_pts, ref_des = feats
-    small, pscale = _downscale(photo, _FEATURE_MAX_SIDE)
+    small, pscale = _downscale(photo, max_side)
     kp, des = orb_detector().detectAndCompute(prep_features(small), None)
     pairs = match(des, ref_des, 0.8)
     if len(pairs) < MIN_INLIERS:
         return RegistrationResult(False, "features", 0.0, reason=f"photo does not match the reference layout ({len(pairs)} feature matches)")
     src = np.float32([kp[i].pt for i, _ in pairs])
     dst = np.float32([ref_pts[j] for _, j in pairs])
-    h0, mask = cv2.findHomography(src, dst, cv2.RANSAC, 5.0, maxIters=4000, confidence=0.999)
+    h0, mask = cv2.findHomography(src, dst, cv2.RANSAC, 5.0 * ref_width / _FEATURE_REF_WIDTH, maxIters=4000, confidence=0.999)
     inliers = int(mask.sum()) if mask is not None else 0
     if h0 is None or inliers < MIN_INLIERS:
         return RegistrationResult(False, "features", 0.0, reason=f"photo does not match the reference layout ({inliers} consistent matches)")
@@ -284,7 +298,8 @@ def register_features(photo: GrayImage, template: Template, size: tuple[int, int
     ratio = inliers / float(len(pairs))
     quality = min(1.0, inl2 / 150.0 + 0.3) * (0.6 + 0.4 * min(1.0, ratio * 2)) if inl2 else 0.4
     quality *= math.exp(-max(0.0, err - 1.0) / 3.0) if inl2 else 1.0
-    details = {"matches": len(pairs), "inliers": inliers, "refined_inliers": inl2, "refine_err_px": round(err, 2)}
+    details = {"matches": len(pairs), "inliers": inliers, "refined_inliers": inl2, "refine_err_px": round(err, 2),
+               "match_size": max_side}
     return RegistrationResult(True, "features", min(1.0, quality), homography=h, page_size=size, details=details)
 
 
