@@ -183,6 +183,9 @@ def main(argv=None) -> int:
     ap.add_argument("--threshold", type=float, default=None, help="verdict threshold (default: the pipeline's)")
     ap.add_argument("--write", type=Path, default=ROOT / "benchmarks" / "RESULTS-sheets.md")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--results", type=Path, default=None,
+                    help="save per-sheet results here (JSON); with --rerender, load them instead of reading")
+    ap.add_argument("--rerender", action="store_true", help="recompute the tables from --results at --threshold")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
@@ -193,26 +196,37 @@ def main(argv=None) -> int:
     from marksocr.template import load_template
 
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
-    clf = None if args.generate_only else DigitClassifier.load(args.model)
-    available = layouts()
-    rows, everything = [], []
-    for layout in (list(available) if args.layouts == "all" else args.layouts.split(",")):
-        if layout not in available:
-            print(f"layout {layout!r} not available (no template found), skipped")
-            continue
-        template = load_template(available[layout])
-        for style in args.styles.split(","):
-            d = ensure_set(available[layout], layout, style, args.n, args.seed, args.cache, args.workers)
-            if args.generate_only:
+    if args.rerender:
+        saved = json.loads(args.results.read_text())
+        version, by_set = saved["model"], {k: [SheetResult(**r) for r in v] for k, v in saved["sets"].items()}
+        for rs in by_set.values():  # the verdict at this threshold, from the recorded confidences
+            for r in rs:
+                if r.status != "failed":
+                    r.status = "auto" if r.auto_at(threshold, SUM_CHECK_RELIEF) else "needs_review"
+    else:
+        clf = None if args.generate_only else DigitClassifier.load(args.model)
+        version = None if clf is None else clf.version
+        by_set = {}
+        available = layouts()
+        for layout in (list(available) if args.layouts == "all" else args.layouts.split(",")):
+            if layout not in available:
+                print(f"layout {layout!r} not available (no template found), skipped")
                 continue
-            rs = read_set(d, template, clf, ReadOptions(threshold=threshold))
-            rows.append(summarize(f"{layout}/{style}", rs))
-            everything += rs
-            print(table(rows[-1:]).splitlines()[-1], flush=True)
-    if args.generate_only:
-        return 0
+            template = load_template(available[layout])
+            for style in args.styles.split(","):
+                d = ensure_set(available[layout], layout, style, args.n, args.seed, args.cache, args.workers)
+                if args.generate_only:
+                    continue
+                by_set[f"{layout}/{style}"] = rs = read_set(d, template, clf, ReadOptions(threshold=threshold))
+                print(table([summarize(f"{layout}/{style}", rs)]).splitlines()[-1], flush=True)
+        if args.generate_only:
+            return 0
+        if args.results:
+            args.results.write_text(json.dumps({"model": version, "sets": {k: [r.__dict__ for r in v] for k, v in by_set.items()}}))
+    rows = [summarize(k, v) for k, v in by_set.items()]
+    everything = [r for v in by_set.values() for r in v]
     rows.append(summarize("all", everything))
-    out = (f"model `{clf.version}`, threshold {threshold}, {args.n} sheets per set, seed {args.seed}, 2400x3200\n\n"
+    out = (f"model `{version}`, threshold {threshold}, {args.n} sheets per set, seed {args.seed}, 2400x3200\n\n"
            f"{table(rows)}\n\nThreshold sweep (all sets; mark/total digits need threshold - {SUM_CHECK_RELIEF}):\n\n{sweep(everything, SUM_CHECK_RELIEF)}\n\n"
            f"Same threshold for every digit:\n\n{sweep(everything, 0.0)}\n\n"
            f"Separate thresholds (cells: auto % / wrong auto %):\n\n{sweep2(everything)}\n")
