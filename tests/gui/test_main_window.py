@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 from PySide6.QtCore import Qt
 
 from marksocr.domain import ModelError, SheetStatus
-from tests.gui.conftest import TEMPLATE, scan_and_wait, truth_values
+from gui_helpers import TEMPLATE, scan_and_wait, truth_values
 
 pytestmark = pytest.mark.gui
 
@@ -40,7 +41,7 @@ def test_open_generated_sheet_shows_readings(qtbot, window, sheet_set):
     assert [r.label for r in records] == [image.name]
     sheet = window.review.sheet
     assert sheet.status in (SheetStatus.AUTO, SheetStatus.NEEDS_REVIEW)
-    template_fields = [f["name"] for f in __import__("json").loads(TEMPLATE.read_text())["fields"]]
+    template_fields = [f["name"] for f in json.loads(TEMPLATE.read_text())["fields"]]
     assert [f.name for f in sheet.fields] == template_fields
     assert sorted(window.viewer.field_names()) == sorted(template_fields)  # every box drawn
     current = window.review.current_field()

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from tests.gui.conftest import scan_and_wait
+from gui_helpers import scan_and_wait
 
 pytestmark = pytest.mark.gui
 
@@ -121,7 +121,7 @@ def test_sheets_that_could_not_be_read_say_why_and_show_the_photo(qtbot, window,
     from PIL import Image
 
     from marksocr.domain import SheetStatus
-    from tests.gui.conftest import TEMPLATE
+    from gui_helpers import TEMPLATE
 
     folder = tmp_path / "bad"
     folder.mkdir()

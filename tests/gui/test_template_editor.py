@@ -10,7 +10,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from marksocr.domain import FieldKind
-from tests.gui.conftest import TEMPLATE
+from gui_helpers import TEMPLATE
 
 pytestmark = pytest.mark.gui
 
