@@ -70,11 +70,13 @@ class ReadOptions:
     """Mark/total digits need ``threshold - sum_check_relief`` when the sum can be checked."""
 
     def threshold_for(self, kind: "FieldKind | str", template: Template) -> float:
-        """The confidence a character of a field of ``kind`` needs for ``auto``."""
+        """The confidence a character of a field of ``kind`` needs for ``auto``: lower where a
+        check protects the field (marks/total by the sum, ids by a known list)."""
         summed = bool(template.mark_fields) and any(f.kind == FieldKind.TOTAL for f in template.fields)
-        if summed and kind in (FieldKind.MARK, FieldKind.TOTAL):
-            return max(0.0, self.threshold - self.sum_check_relief)
-        return self.threshold
+        protected = ((summed and kind in (FieldKind.MARK, FieldKind.TOTAL))
+                     or (kind == FieldKind.ROLL_NO and bool(self.roll_numbers))
+                     or (kind == FieldKind.SUBJECT_CODE and bool(self.subject_codes)))
+        return max(0.0, self.threshold - self.sum_check_relief) if protected else self.threshold
 
 
 @dataclass
