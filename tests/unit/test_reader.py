@@ -94,3 +94,18 @@ def test_unregistrable_photo_fails_without_raising():
     r = read_sheet(np.full((3000, 2000), 128, np.uint8), sf.template(), clf, source="grey.jpg")
     assert r.status == SheetStatus.FAILED and r.reasons and r.fields == ()
     assert clf.calls == 0
+
+
+def test_sum_checked_marks_need_less_confidence_than_ids():
+    labels = labels_for(VALUES)
+    mark_digit = 13  # Q1's digit: protected by the sum check
+    r = read(VALUES, ScriptedClassifier(labels, confidence={mark_digit: 0.8}, second={mark_digit: "1"}), threshold=0.9)
+    assert r.status == SheetStatus.AUTO, r.reasons
+    id_digit = 2  # third roll-number digit: nothing checks it
+    r = read(VALUES, ScriptedClassifier(labels, confidence={id_digit: 0.8}, second={id_digit: "7"}), threshold=0.9)
+    assert r.status == SheetStatus.NEEDS_REVIEW
+    assert any(x.startswith("roll_no: unsure character (0.80") for x in r.reasons)
+    # with a roster the roll number is checked too, and gets the same relief
+    r = read(VALUES, ScriptedClassifier(labels, confidence={id_digit: 0.8}, second={id_digit: "7"}), threshold=0.9,
+             roll_numbers={VALUES["roll_no"]})
+    assert r.status == SheetStatus.AUTO, r.reasons
