@@ -185,7 +185,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--results", type=Path, default=None,
                     help="save per-sheet results here (JSON); with --rerender, load them instead of reading")
-    ap.add_argument("--rerender", action="store_true", help="recompute the tables from --results at --threshold")
+    ap.add_argument("--rerender", nargs="*", type=Path, default=None, metavar="RESULTS",
+                    help="recompute the tables at --threshold from saved results files (several are merged)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
@@ -196,9 +197,13 @@ def main(argv=None) -> int:
     from marksocr.template import load_template
 
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
-    if args.rerender:
-        saved = json.loads(args.results.read_text())
-        version, by_set = saved["model"], {k: [SheetResult(**r) for r in v] for k, v in saved["sets"].items()}
+    if args.rerender is not None:
+        by_set, versions = {}, set()
+        for path in args.rerender or [args.results]:
+            saved = json.loads(path.read_text())
+            versions.add(saved["model"])
+            by_set.update({k: [SheetResult(**r) for r in v] for k, v in saved["sets"].items()})
+        version = ", ".join(sorted(versions))
         for rs in by_set.values():  # the verdict at this threshold, from the recorded confidences
             for r in rs:
                 if r.status != "failed":
