@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QImage
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from marksocr.domain import SheetStatus
@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self._connect_state()
         self._connect_review()
         self._connect_scanner()
+        self.setAcceptDrops(True)  # photos, folders and PDFs can be dropped on the window
         self._restore_geometry()
 
     def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -210,6 +211,18 @@ class MainWindow(QMainWindow):
         self.status.progress.finish()
         self.status.message(summary, 15000)
         self.controller.refresh_sheets()
+
+    # ------------------------------------------------------------------ drag and drop
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.menus.scan(paths)
 
     # ------------------------------------------------------------------ geometry
 

@@ -179,3 +179,24 @@ def test_opening_photos_without_a_model_says_why(qtbot, tmp_path, sheet_set):
         assert not win.menus.scan([str(sheet_set[0])], TEMPLATE)
     assert "digit model did not load" in str(blocker.args[0])
     assert not win.status.progress.isVisible()
+
+
+def test_photos_dropped_on_the_window_are_read(qtbot, window, sheet_set):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    sheet_dir, _truth = sheet_set
+    image = sorted(sheet_dir.glob("sheet_*"))[1]
+    window.menus.template_path = TEMPLATE
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(image))])
+    enter = QDragEnterEvent(QPointF(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                            Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(enter)  # (Qt only routes a Drop to the widget a real drag entered)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(drop)
+    assert drop.isAccepted()
+    qtbot.waitUntil(lambda: window.review.sheet is not None and window.review.sheet.label == image.name,
+                    timeout=60_000)
