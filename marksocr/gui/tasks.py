@@ -64,11 +64,17 @@ class Task(QRunnable):
         except BaseException as exc:  # reported to the UI thread, which decides how to show it
             exc.gui_traceback = traceback.format_exc()  # type: ignore[attr-defined]
             log.debug("task %s failed", getattr(self._fn, "__name__", self._fn), exc_info=True)
-            self.signals.failed.emit(exc)
+            self._emit(self.signals.failed, exc)
         else:
-            self.signals.succeeded.emit(result)
+            self._emit(self.signals.succeeded, result)
         finally:
-            self.signals.finished.emit()
+            self._emit(self.signals.finished)
+
+    def _emit(self, signal: Any, *args: Any) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the application quit while this ran: nobody is listening any more
+            log.debug("task %s finished after the application quit", getattr(self._fn, "__name__", self._fn))
 
 
 _running: set[Task] = set()
