@@ -41,7 +41,7 @@ class MainWindow(QMainWindow):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
-        self.setWindowTitle("marksocr: handwritten marks")
+        self.setWindowTitle("Handwritten marks")  # Qt appends " — marksocr"
         self.state = state or AppState(self)
         self._db_url = db_url
         self._page_image: QImage | None = None
