@@ -243,21 +243,44 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print, verbose:
     return card
 
 
-def _test_metrics(out: Path, temperature: float, config: TrainConfig, history: dict[str, list[float]], seconds: float) -> dict[str, Any]:
+def _score(model_path: Path, data_dir: Optional[Path]) -> dict[str, Any]:
+    """MNIST test accuracy and ECE of a saved model, fed as users feed it (dark-on-light crops)."""
     from marksocr.recognition.classifier import DigitClassifier
 
-    write_card(out, {"version": "unscored", "temperature": temperature})
-    clf = DigitClassifier.load(out)
-    test = load_mnist("test", config.data_dir)
+    clf = DigitClassifier.load(model_path)
+    test = load_mnist("test", data_dir)
     probs = clf.predict_proba(list(255 - test.images))
-    pred = probs.argmax(axis=1)
     return {
-        "test_accuracy": float((pred == test.labels).mean()),
+        "test_accuracy": float((probs.argmax(axis=1) == test.labels).mean()),
         "test_ece": expected_calibration_error(probs, test.labels),
         "test_digits": int(len(test.labels)),
+    }
+
+
+def _test_metrics(out: Path, temperature: float, config: TrainConfig, history: dict[str, list[float]], seconds: float) -> dict[str, Any]:
+    write_card(out, {"version": "unscored", "temperature": temperature})
+    return {
+        **_score(out, config.data_dir),
         "validation_accuracy": float(history.get("val_accuracy", [float("nan")])[-1]),
         "training_seconds": round(seconds, 1),
     }
+
+
+def rescore_card(model_path: Path, data_dir: Optional[Path] = None) -> dict[str, Any]:
+    """Measure a model again with the current code (e.g. after a normaliser change) and update its card.
+
+    The model file is untouched; the card keeps its earlier figures under ``metrics_history``.
+    """
+    from marksocr.recognition.card import read_card
+
+    card = read_card(model_path)
+    fresh = _score(model_path, data_dir)
+    previous = {k: card["metrics"].get(k) for k in fresh}
+    card.setdefault("metrics_history", []).append(
+        {**previous, "replaced": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
+    card["metrics"] = {**card["metrics"], **fresh, "scored_with": f"marksocr {__version__}"}
+    write_card(model_path, {k: v for k, v in card.items() if k not in ("format", "sha256", "file", "file_bytes", "input_shape", "classes")})
+    return card
 
 
 def _parent_summary(path: Path) -> dict[str, Any]:
