@@ -159,8 +159,12 @@ def _field_scale(reg: RegistrationResult) -> float:
 
 
 def _validator(spec: FieldSpec, template: Template) -> Optional[Callable[[str], bool]]:
-    """What a plausible reading of a mark/total field looks like: a number within its maximum
-    (a total within the sum of the maxima). None when nothing is known."""
+    """What a plausible reading of a field looks like: the expected number of digits, or for a
+    mark/total a number within its maximum (a total within the sum of the maxima). None when
+    nothing is known."""
+    want = expected_digits(spec)
+    if want:  # a cut that breaks a digit count already met is no alternative
+        return lambda text: len(text.replace(".", "")) == want
     top = spec.max
     if spec.kind == FieldKind.TOTAL:
         maxima = [f.max for f in template.mark_fields]
