@@ -37,7 +37,7 @@ from marksocr.pipeline.checks import check_sheet  # noqa: E402
 log = logging.getLogger("benchmarks.sheets")
 
 STYLES = ("scan", "photo", "hard_photo")
-THRESHOLDS = (0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
+THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.997, 0.999)
 
 
 @dataclass
@@ -157,10 +157,10 @@ def sweep(rs: list[SheetResult], relief: float) -> str:
 
 def sweep2(rs: list[SheetResult]) -> str:
     """Auto % / wrong-auto % with separate thresholds for identity fields and marks."""
-    t_marks = (0.7, 0.8, 0.9, 0.95)
+    t_marks = (0.5, 0.7, 0.75, 0.8, 0.9, 0.95)
     lines = ["| id threshold \\ marks threshold | " + " | ".join(f"{t:.2f}" for t in t_marks) + " |",
              "|---|" + "---|" * len(t_marks)]
-    for t_id in (0.9, 0.95, 0.98, 0.99, 0.995):
+    for t_id in (0.95, 0.98, 0.99, 0.995, 0.997, 0.999):
         cells = []
         for t_m in t_marks:
             autos = [r for r in rs if r.auto_at2(t_id, t_m)]
