@@ -202,6 +202,7 @@ def main(argv=None) -> int:
         for path in args.rerender or [args.results]:
             saved = json.loads(path.read_text())
             versions.add(saved["model"])
+            args.seed, args.n = saved.get("seed", args.seed), saved.get("n", args.n)
             by_set.update({k: [SheetResult(**r) for r in v] for k, v in saved["sets"].items()})
         version = ", ".join(sorted(versions))
         for rs in by_set.values():  # the verdict at this threshold, from the recorded confidences
@@ -227,7 +228,7 @@ def main(argv=None) -> int:
         if args.generate_only:
             return 0
         if args.results:
-            args.results.write_text(json.dumps({"model": version, "sets": {k: [r.__dict__ for r in v] for k, v in by_set.items()}}))
+            args.results.write_text(json.dumps({"model": version, "seed": args.seed, "n": args.n, "sets": {k: [r.__dict__ for r in v] for k, v in by_set.items()}}))
     rows = [summarize(k, v) for k, v in by_set.items()]
     everything = [r for v in by_set.values() for r in v]
     rows.append(summarize("all", everything))
