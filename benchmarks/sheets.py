@@ -151,7 +151,7 @@ def sweep(rs: list[SheetResult], relief: float) -> str:
     for t in THRESHOLDS:
         autos = [r for r in rs if r.auto_at(t, relief)]
         wrong = sum(not r.all_ok for r in autos)
-        lines.append(f"| {t:.2f} | {100.0 * len(autos) / max(1, len(rs)):.1f} | {100.0 * wrong / max(1, len(autos)):.2f} | {wrong} / {len(autos)} |")
+        lines.append(f"| {t:.3f} | {100.0 * len(autos) / max(1, len(rs)):.1f} | {100.0 * wrong / max(1, len(autos)):.2f} | {wrong} / {len(autos)} |")
     return "\n".join(lines)
 
 
