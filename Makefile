@@ -2,8 +2,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Debian packages Qt's X11 (xcb) platform plugin needs beyond a minimal system.
+QT_DEBS := libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0 libxcb-render-util0 \
+           libxcb-shape0 libxcb-randr0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libfontconfig1 libdbus-1-3
 
-.PHONY: setup run test clean
+.PHONY: setup run test qt-deps clean
 
 setup: $(STAMP)
 
@@ -13,7 +16,21 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: setup
+# On a display, make sure Qt's xcb plugin finds its system libraries: install them when we
+# can (root with apt-get), otherwise say which command to run.
+qt-deps: setup
+	@plugin=$$(find $(VENV) -name libqxcb.so | head -n 1); \
+	if [ -n "$$DISPLAY" ] && [ -n "$$plugin" ] && ldd "$$plugin" | grep -q "not found"; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing the system libraries Qt needs to open a window: $(QT_DEBS)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(QT_DEBS); \
+	  else \
+	    echo "Qt cannot open a window: missing $$(ldd "$$plugin" | awk '/not found/ {print $$1}' | tr '\n' ' ')"; \
+	    echo "Install them with: sudo apt-get install $(QT_DEBS)"; exit 1; \
+	  fi; \
+	fi
+
+run: setup qt-deps
 	$(PY) main.py
 
 test: setup

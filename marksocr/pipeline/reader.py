@@ -32,10 +32,11 @@ from marksocr.imaging.segment import Segmentation, segment_field
 from marksocr.pipeline.checks import check_sheet, expected_digits, parse_number
 from marksocr.pipeline.decoding import decode_marks, decode_roster
 from marksocr.pipeline.glyphs import decide_glyphs, glyph_crops
+from marksocr import settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_THRESHOLD = 0.997
+DEFAULT_THRESHOLD = settings.DEFAULT_THRESHOLD  # 0.997, one source for CLI, GUI and reader
 """Lowest per-character confidence for ``auto`` (mark/total digits: this minus
 ``SUM_CHECK_RELIEF``, i.e. 0.747). Chosen with benchmarks/sheets.py on 900 held-out sheets
 (seed 2000, 9 sets, model default-20261121-9f6feb45; benchmarks/RESULTS-sheets.md): roll numbers
