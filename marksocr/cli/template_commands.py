@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _register_new(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("new", help="generate a printable A4 answer-sheet cover and its template",
-                       description="Write blank.png, blank.pdf (A4, print it at 100%%) and template.json "
+                       description="Write blank.png, blank.pdf (A4, print it at 100%) and template.json "
                                    "for a marksocr answer-sheet cover with alignment markers.")
     p.add_argument("--out", required=True, type=Path, help="folder to write into (created if needed)")
     p.add_argument("--name", help="name of the template, printed under the title")

@@ -82,7 +82,7 @@ def test_sheets_lists_status_and_reasons(populated, capsys):
 
 def test_review_with_piped_input_corrects_accepts_and_verifies(populated):
     # Q2 is the doubtful field of sheet 102: type 5, then Enter verifies.
-    proc = run_cli("review", "--db", str(populated), "--user", "ann", stdin="5\n\n")
+    proc = run_cli("review", "--db", str(populated), "--user", "ann", "--threshold", "0.9", stdin="5\n\n")
     assert proc.returncode == 0, proc.stderr
     assert "Q2: read '2', confidence 0.50" in proc.stdout and "verified" in proc.stdout
     with Database.open(populated) as db:
@@ -94,7 +94,7 @@ def test_review_with_piped_input_corrects_accepts_and_verifies(populated):
 
 
 def test_review_rejects_bad_values_and_stops_cleanly_at_end_of_input(populated):
-    proc = run_cli("review", "--db", str(populated), "--user", "ann", stdin="abc\n99\n")
+    proc = run_cli("review", "--db", str(populated), "--user", "ann", "--threshold", "0.9", stdin="abc\n99\n")
     assert proc.returncode == 0, proc.stderr
     assert "is not a mark" in proc.stdout and "is more than the maximum 10" in proc.stdout
     assert "everything answered so far is saved" in proc.stdout

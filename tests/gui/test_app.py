@@ -100,7 +100,7 @@ def test_main_shows_the_window_loads_the_model_and_logs_to_a_file(tmp_path, clas
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     acc = classifier.card["metrics"]["test_accuracy"] * 100
-    assert f"MODEL: Reading available ({acc:.1f} % on MNIST test digits) | model {classifier.version}" in out.stdout
+    assert f"MODEL: Reading available ({acc:.2f} % on MNIST test digits) | model {classifier.version}" in out.stdout
     assert f"DB: Database: {db.name}" in out.stdout
     logs = list((tmp_path / "state").rglob("marksocr-gui.log"))
     assert len(logs) == 1 and "window shown" in logs[0].read_text()
