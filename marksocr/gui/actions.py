@@ -69,15 +69,20 @@ def make_actions(parent: QWidget, specs: Iterable[ActionSpec]) -> dict[str, QAct
     return actions
 
 
+def _fill(widget: QMenu | QToolBar, actions: dict[str, QAction], keys: Sequence[str | None]) -> None:
+    """Add the named actions to a menu or toolbar; ``None`` is a separator."""
+    for key in keys:
+        if key is None:
+            widget.addSeparator()
+        else:
+            widget.addAction(actions[key])
+
+
 def add_menu(menubar: QMenuBar, title: str, actions: dict[str, QAction], keys: Sequence[str | None]) -> QMenu:
     """A menu with the named actions; ``None`` in ``keys`` is a separator."""
     menu = menubar.addMenu(title)
     menu.setToolTipsVisible(True)
-    for key in keys:
-        if key is None:
-            menu.addSeparator()
-        else:
-            menu.addAction(actions[key])
+    _fill(menu, actions, keys)
     return menu
 
 
@@ -86,10 +91,6 @@ def add_toolbar(parent, title: str, actions: dict[str, QAction], keys: Sequence[
     bar = QToolBar(title, parent)
     bar.setObjectName(f"toolbar_{title.lower().replace(' ', '_')}")
     bar.setMovable(False)
-    for key in keys:
-        if key is None:
-            bar.addSeparator()
-        else:
-            bar.addAction(actions[key])
+    _fill(bar, actions, keys)
     parent.addToolBar(bar)
     return bar

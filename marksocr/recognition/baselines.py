@@ -144,7 +144,7 @@ def run_keras(architecture: str, epochs: int, split: Split, s: BaselineSettings)
     from marksocr.recognition.train import Prepared, TrainConfig, fit
 
     config = TrainConfig(architecture=architecture, epochs=epochs, augment=False, seed=2026 + s.seed).resolved()
-    prepared = Prepared(split.train_raw, split.train_y, split.val_x, split.val_y)
+    prepared = Prepared(split.train_raw, split.train_y, split.val_x, split.val_y, train_normalized=split.train_x)
     model, history, train_s = fit(config, prepared, verbose=0)
     clf = DigitClassifier(model, {"temperature": 1.0, "version": f"baseline-{architecture}"}, Path(f"<{architecture}>"))
     pred, infer_s = _timed_keras(clf, split.test_x)
@@ -242,8 +242,7 @@ def write_table(results: list[Result], split: Split, report: Path, host: str) ->
         f"Trained on the same random subset of {len(split.train_y)} MNIST training digits; scored on "
         f"{len(split.test_y)} MNIST test digits. All models see the same inputs: crops inverted to dark-on-light "
         f"and normalised once by `normalize_batch` ({split.normalise_seconds:.0f} s for all digits, not counted below; "
-        f"{split.blank_test} test crops came out blank; `train.fit` re-normalises the Keras models' training digits "
-        "itself with the same deterministic function, outside its timed part, so they see identical inputs). Inference speed is measured on the normalised inputs, batched "
+        f"{split.blank_test} test crops came out blank; the Keras models train on these same normalised arrays). Inference speed is measured on the normalised inputs, batched "
         "(scikit-learn: one `predict` over the whole test set; Keras: batches of 1024 through the classifier's compiled "
         "function after a warm-up), so it excludes normalisation.", "",
         "| model | trained on | accuracy | macro F1 | training s | inference digits/s | notes |",

@@ -65,6 +65,14 @@ class Prepared:
     val_labels: npt.NDArray[np.uint8]
     checksums: dict[str, str] = field(default_factory=dict)
     extra_count: int = 0
+    train_normalized: Optional[npt.NDArray[np.float32]] = None
+    """The training digits already normalised, when a caller has them (used when not augmenting)."""
+
+    def normalized_train(self) -> npt.NDArray[np.float32]:
+        """Normalised training digits, computed once and kept."""
+        if self.train_normalized is None:
+            self.train_normalized, _ = normalize_batch(list(255 - self.train_raw))
+        return self.train_normalized
 
 
 def load_extra(directory: Path) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
@@ -119,9 +127,7 @@ def _sequence(prepared: Prepared, config: TrainConfig) -> Any:
             super().__init__(workers=2, use_multiprocessing=False, max_queue_size=8)
             self.rng = np.random.default_rng(config.seed + 1)
             self.order = self.rng.permutation(len(prepared.train_labels))
-            self.clean: Optional[npt.NDArray[np.float32]] = None
-            if not config.augment:
-                self.clean, _ = normalize_batch(list(255 - prepared.train_raw))
+            self.clean = None if config.augment else prepared.normalized_train()
 
         def __len__(self) -> int:
             return math.ceil(len(self.order) / config.batch_size)
