@@ -19,6 +19,31 @@ def array_to_qimage(image: npt.NDArray[np.uint8]) -> QImage:
     raise ValueError(f"cannot show an image of shape {a.shape}")
 
 
+def png_to_qimage(png: bytes | None) -> QImage | None:
+    """A ``QImage`` of PNG bytes, safe in a worker thread; None when empty or undecodable.
+
+    Decoded with OpenCV (which releases the GIL) rather than ``QImage.fromData``: Qt's
+    image-plugin lock taken in a worker while the UI thread waits for the GIL can deadlock.
+    """
+    if not png:
+        return None
+    import cv2
+
+    array = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    if array is None:
+        return None
+    if (array[..., 0] == array[..., 1]).all() and (array[..., 1] == array[..., 2]).all():
+        array = array[..., 0]
+    return array_to_qimage(array)
+
+
+def png_size(png: bytes | None) -> tuple[int, int] | None:
+    """``(width, height)`` read from a PNG's header, without decoding it; None if not a PNG."""
+    if not png or len(png) < 24 or png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
 def array_to_pixmap(image: npt.NDArray[np.uint8]) -> QPixmap:
     """A ``QPixmap`` of a grayscale or BGR array (UI thread only)."""
     return QPixmap.fromImage(array_to_qimage(image))

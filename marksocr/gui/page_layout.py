@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QImage
 
 if TYPE_CHECKING:
     from marksocr.storage.records import DigitRecord, FieldRecord, SheetRecord
@@ -61,11 +60,12 @@ def template_field_boxes(template_json: str) -> dict[str, tuple[float, float, fl
 
 
 def crop_sizes(sheet: "SheetRecord") -> dict[str, tuple[int, int]]:
-    """Pixel size of each stored field crop (worker thread: decodes the PNGs)."""
+    """Pixel size of each stored field crop, read from the PNG headers (no decoding, no Qt)."""
+    from marksocr.gui.images import png_size
+
     sizes = {}
     for f in sheet.fields:
-        if f.crop_png:
-            image = QImage.fromData(f.crop_png)
-            if not image.isNull():
-                sizes[f.name] = (image.width(), image.height())
+        size = png_size(f.crop_png)
+        if size is not None:
+            sizes[f.name] = size
     return sizes

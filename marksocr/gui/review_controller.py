@@ -27,11 +27,10 @@ log = logging.getLogger(__name__)
 
 
 def _decode_png(png: bytes | None) -> QImage | None:
-    """A QImage of PNG bytes (QImage, unlike QPixmap, may be built off the UI thread)."""
-    if not png:
-        return None
-    image = QImage.fromData(png)
-    return None if image.isNull() else image
+    """A QImage of PNG bytes, built off the UI thread (see ``images.png_to_qimage``)."""
+    from marksocr.gui.images import png_to_qimage
+
+    return png_to_qimage(png)
 
 
 def _source_image(sheet: SheetRecord) -> QImage | None:
