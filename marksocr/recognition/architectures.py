@@ -30,28 +30,31 @@ def _seed003() -> Any:
     )
 
 
-def _default() -> Any:
-    """Our recipe: conv blocks with batch norm, dropout, a 128-unit head (~0.94 M parameters).
+def _block(x: Any, filters: int, size: int = 3, strides: int = 1) -> Any:
+    """Conv (no bias) + batch norm + ReLU; ``fold_batchnorm`` merges the first two for inference."""
+    from keras import layers as L
 
-    Sized for speed on a 2-core CPU: the 28x28 stage has a single 5x5 conv; the
-    expensive 3x3 convs work at 14x14 and 7x7.
+    x = L.Conv2D(filters, size, strides=strides, padding="same", use_bias=False)(x)
+    x = L.BatchNormalization(momentum=0.9)(x)
+    return L.ReLU()(x)
+
+
+def _default() -> Any:
+    """Our recipe: strided conv blocks with batch norm, dropout, a 128-unit head (~0.94 M parameters).
+
+    Sized for throughput on a 2-core CPU: strided convolutions replace pooling, so
+    the expensive 3x3 convs see 14x14 and 7x7 maps only (about 10 M multiply-adds
+    per digit, against 16 M for ``default_v1``).
     """
     import keras
     from keras import layers as L
 
-    def block(x: Any, filters: int, size: int = 3) -> Any:
-        x = L.Conv2D(filters, size, padding="same", use_bias=False)(x)
-        x = L.BatchNormalization(momentum=0.9)(x)
-        return L.ReLU()(x)
-
     inputs = keras.Input(INPUT_SHAPE)
-    x = block(inputs, 32, 5)
-    x = L.MaxPooling2D()(x)
-    x = block(x, 64)
-    x = block(x, 64)
-    x = L.MaxPooling2D()(x)
+    x = _block(inputs, 32, 5, strides=2)  # 14x14
+    x = _block(x, 64)
+    x = _block(x, 64, strides=2)  # 7x7
     x = L.Dropout(0.15)(x)
-    x = block(x, 128)
+    x = _block(x, 128)
     x = L.Flatten()(x)
     x = L.Dropout(0.4)(x)
     x = L.Dense(128, use_bias=False)(x)
@@ -60,6 +63,33 @@ def _default() -> Any:
     x = L.Dropout(0.3)(x)
     outputs = L.Dense(NUM_CLASSES)(x)
     return keras.Model(inputs, outputs, name="default")
+
+
+def _default_v1() -> Any:
+    """Our first recipe (shipped until 2026-11-21): the 14x14 stage runs two full 3x3 convs (~0.94 M parameters).
+
+    Sized for speed on a 2-core CPU: the 28x28 stage has a single 5x5 conv; the
+    expensive 3x3 convs work at 14x14 and 7x7.
+    """
+    import keras
+    from keras import layers as L
+
+    inputs = keras.Input(INPUT_SHAPE)
+    x = _block(inputs, 32, 5)
+    x = L.MaxPooling2D()(x)
+    x = _block(x, 64)
+    x = _block(x, 64)
+    x = L.MaxPooling2D()(x)
+    x = L.Dropout(0.15)(x)
+    x = _block(x, 128)
+    x = L.Flatten()(x)
+    x = L.Dropout(0.4)(x)
+    x = L.Dense(128, use_bias=False)(x)
+    x = L.BatchNormalization(momentum=0.9)(x)
+    x = L.ReLU()(x)
+    x = L.Dropout(0.3)(x)
+    outputs = L.Dense(NUM_CLASSES)(x)
+    return keras.Model(inputs, outputs, name="default_v1")
 
 
 def _mlp() -> Any:
@@ -80,7 +110,9 @@ def _mlp() -> Any:
     )
 
 
-ARCHITECTURES: dict[str, Callable[[], Any]] = {"seed003": _seed003, "default": _default, "mlp": _mlp}
+ARCHITECTURES: dict[str, Callable[[], Any]] = {
+    "seed003": _seed003, "default": _default, "default_v1": _default_v1, "mlp": _mlp,
+}
 
 
 def build(name: str) -> Any:

@@ -29,7 +29,7 @@ from marksocr.recognition.normalize import normalize_batch, normalize_digit
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EPOCHS = {"seed003": 5, "default": 24, "mlp": 10}
+DEFAULT_EPOCHS = {"seed003": 5, "default": 30, "default_v1": 24, "mlp": 10}
 
 
 @dataclass
@@ -51,7 +51,7 @@ class TrainConfig:
     def resolved(self) -> "TrainConfig":
         c = TrainConfig(**asdict(self))
         c.epochs = c.epochs or DEFAULT_EPOCHS.get(c.architecture, 10)
-        c.augment = (c.architecture == "default") if c.augment is None else c.augment
+        c.augment = c.architecture.startswith("default") if c.augment is None else c.augment
         return c
 
 

@@ -51,6 +51,51 @@ def test_a_drawn_one_is_read_as_one(classifier):
     assert probs.argmax() == 1 and probs[1] > 0.8
 
 
+def test_large_batches_pipelined_in_chunks_match_one_by_one(classifier):
+    """predict_proba normalises the next chunk in a thread while the network runs: same answers,
+    in the same order, blanks included, across chunk boundaries."""
+    rng = np.random.default_rng(3)
+    crops = []
+    for i in range(1100):
+        c = np.full((rng.integers(20, 90), rng.integers(15, 70)), 235, np.uint8)
+        if i % 7:  # every seventh crop stays blank
+            x = c.shape[1] // 2 + int(rng.integers(-3, 4))
+            cv2.line(c, (x, 3), (x - int(rng.integers(0, 6)), c.shape[0] - 4), 30, max(2, c.shape[1] // 9))
+        crops.append(c)
+    batched = classifier.predict_proba(crops)
+    singles = np.vstack([classifier.predict_proba(crops[i:i + 1]) for i in range(0, 1100, 97)])
+    assert batched.shape == (1100, 10)
+    assert np.allclose(batched[::97], singles, atol=1e-5)
+    assert np.allclose(batched[::7], 0.1)
+
+
+def test_inference_network_has_its_batch_norms_folded(classifier):
+    import keras
+
+    from marksocr.recognition.folding import fold_batchnorm
+
+    model = classifier.keras_model
+    folded = fold_batchnorm(model)
+    assert folded is not model
+    assert not any(isinstance(layer, (keras.layers.BatchNormalization, keras.layers.Dropout)) for layer in folded.layers)
+    x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)
+    assert np.abs(np.asarray(model(x, training=False)) - np.asarray(folded(x, training=False))).max() < 1e-4
+
+
+def test_folding_leaves_networks_it_cannot_fold_alone():
+    import keras
+
+    from marksocr.recognition.folding import fold_batchnorm
+
+    inputs = keras.Input((28, 28, 1))
+    a = keras.layers.Conv2D(4, 3, activation="relu")(inputs)  # its own activation: nothing to fold into
+    b = keras.layers.BatchNormalization()(a)
+    branching = keras.Model(inputs, keras.layers.Add()([a, b]))
+    assert fold_batchnorm(branching) is branching
+    chain = keras.Sequential([inputs, keras.layers.Conv2D(4, 3, activation="relu"), keras.layers.BatchNormalization()])
+    assert fold_batchnorm(chain) is chain
+
+
 def test_shipped_model_accuracy_on_mnist_test(classifier, mnist_dir):
     test = load_mnist("test", mnist_dir)
     probs = classifier.predict_proba(list(255 - test.images))  # dark on light, as from a photo

@@ -105,6 +105,20 @@ def test_noise_and_uneven_light_are_removed(digits):
     assert np.abs(np.stack(noisy) - clean).mean() < 0.08
 
 
+def test_evenly_lit_paper_takes_the_shortcut_and_shadows_do_not():
+    from marksocr.recognition.normalize import _flat_paper, ink_map
+
+    seven = _draw_seven(60, 5)
+    assert _flat_paper(seven) == 230
+    shadowed = np.clip(seven.astype(np.int16) - np.linspace(0, 60, 60)[None, :].astype(np.int16), 0, 255).astype(np.uint8)
+    assert _flat_paper(shadowed) is None
+    # both ways find the same strokes and no paper
+    for crop in (seven, shadowed):
+        ink = ink_map(crop)
+        strokes = seven < 130
+        assert ink[strokes].mean() > 100 and ink[~strokes & (cv2.dilate(strokes.astype(np.uint8), np.ones((5, 5))) == 0)].max() < 40
+
+
 def test_colour_crop_is_accepted():
     gray = _draw_seven(50, 4)
     colour = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
