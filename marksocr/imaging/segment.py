@@ -104,7 +104,8 @@ def _group_strokes(parts: list[_Group], digit_h: float) -> list[_Group]:
                 # two short pieces (a broken 5 or 8) that together make one digit-sized box
                 halves = (max(a.h, b.h) < 0.75 * digit_h and m.h <= 1.25 * digit_h and m.w <= 1.05 * m.h
                           and ov >= 0.2 * small)
-                if (ov >= 0.5 * small or stacked or halves or (frag and gap < 0.3 * digit_h)) and not too_wide:
+                if (ov >= 0.5 * small or stacked or halves or (frag and gap < 0.3 * digit_h) or _is_flag(a, b, digit_h)) \
+                        and not too_wide:
                     groups[i] = m
                     del groups[j]
                     changed = True
@@ -112,6 +113,16 @@ def _group_strokes(parts: list[_Group], digit_h: float) -> list[_Group]:
             if changed:
                 break
     return sorted(groups, key=lambda g: g.x)
+
+
+def _is_flag(a: _Group, b: _Group, digit_h: float) -> bool:
+    """Is the right-hand piece the detached flag of a 5 (a short dash level with the left
+    piece's top, a little apart)? No digit is a lone dash, so it belongs to its neighbour."""
+    left, right = (a, b) if a.x <= b.x else (b, a)
+    gap = right.x - (left.x + left.w)
+    return (right.h < 0.35 * digit_h and right.w >= 1.2 * right.h and right.area < 0.8 * left.area
+            and left.h >= 0.6 * digit_h and right.y + right.h / 2 < left.y + 0.35 * left.h
+            and gap < 0.6 * digit_h)
 
 
 def _mser_split(g: _Group, gray: GrayImage, n: int) -> Optional[list[_Group]]:
