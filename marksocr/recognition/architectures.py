@@ -39,6 +39,20 @@ def _block(x: Any, filters: int, size: int = 3, strides: int = 1) -> Any:
     return L.ReLU()(x)
 
 
+def _head(x: Any) -> Any:
+    """The 7x7 stage and classifier shared by both ``default`` recipes: conv 128, dense 128, logits."""
+    from keras import layers as L
+
+    x = _block(x, 128)
+    x = L.Flatten()(x)
+    x = L.Dropout(0.4)(x)
+    x = L.Dense(128, use_bias=False)(x)
+    x = L.BatchNormalization(momentum=0.9)(x)
+    x = L.ReLU()(x)
+    x = L.Dropout(0.3)(x)
+    return L.Dense(NUM_CLASSES)(x)
+
+
 def _default() -> Any:
     """Our recipe: strided conv blocks with batch norm, dropout, a 128-unit head (~0.94 M parameters).
 
@@ -54,14 +68,7 @@ def _default() -> Any:
     x = _block(x, 64)
     x = _block(x, 64, strides=2)  # 7x7
     x = L.Dropout(0.15)(x)
-    x = _block(x, 128)
-    x = L.Flatten()(x)
-    x = L.Dropout(0.4)(x)
-    x = L.Dense(128, use_bias=False)(x)
-    x = L.BatchNormalization(momentum=0.9)(x)
-    x = L.ReLU()(x)
-    x = L.Dropout(0.3)(x)
-    outputs = L.Dense(NUM_CLASSES)(x)
+    outputs = _head(x)
     return keras.Model(inputs, outputs, name="default")
 
 
@@ -81,14 +88,7 @@ def _default_v1() -> Any:
     x = _block(x, 64)
     x = L.MaxPooling2D()(x)
     x = L.Dropout(0.15)(x)
-    x = _block(x, 128)
-    x = L.Flatten()(x)
-    x = L.Dropout(0.4)(x)
-    x = L.Dense(128, use_bias=False)(x)
-    x = L.BatchNormalization(momentum=0.9)(x)
-    x = L.ReLU()(x)
-    x = L.Dropout(0.3)(x)
-    outputs = L.Dense(NUM_CLASSES)(x)
+    outputs = _head(x)
     return keras.Model(inputs, outputs, name="default_v1")
 
 
