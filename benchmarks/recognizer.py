@@ -64,7 +64,7 @@ def accuracy_and_throughput(clf, crops: np.ndarray, labels: np.ndarray) -> None:
     print(f"batched predict_proba (crops in, normalisation included): {rate:,.0f} digits/s "
           f"({secs:.2f} s)  target >= {TARGET_BATCHED:,.0f}: {_verdict(rate >= TARGET_BATCHED)}")
     (x, _blank), norm_secs = _timed(normalize_batch, list(crops))
-    print(f"  of which normalisation alone (normalize_batch): {len(crops) / norm_secs:,.0f} digits/s "
+    print(f"  normalisation alone (normalize_batch; predict_proba overlaps it with the network): {len(crops) / norm_secs:,.0f} digits/s "
           f"({1000 * norm_secs / len(crops):.3f} ms per crop)")
     clf.predict_normalized(x[:256])
     _, nsecs = _timed(clf.predict_normalized, x)
