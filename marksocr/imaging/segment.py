@@ -98,13 +98,15 @@ def _group_strokes(parts: list[_Group], digit_h: float) -> list[_Group]:
                 gap = -ov
                 frag = min(a.h, b.h) < 0.55 * digit_h and min(a.area, b.area) < 0.5 * max(a.area, b.area)
                 m = a.merged(b)
-                too_wide = m.w > (1.6 if frag else 1.3) * max(m.h, 0.8 * digit_h)
+                flag = _is_flag(a, b, digit_h)
+                # a 5's flag may stick out well to the right of its body
+                too_wide = m.w > (2.0 if flag else 1.6 if frag else 1.3) * max(m.h, 0.8 * digit_h)
                 v_ov = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
                 stacked = v_ov <= 0.25 * min(a.h, b.h) and ov >= -0.05 * digit_h
                 # two short pieces (a broken 5 or 8) that together make one digit-sized box
                 halves = (max(a.h, b.h) < 0.75 * digit_h and m.h <= 1.25 * digit_h and m.w <= 1.05 * m.h
                           and ov >= 0.2 * small)
-                if (ov >= 0.5 * small or stacked or halves or (frag and gap < 0.3 * digit_h) or _is_flag(a, b, digit_h)) \
+                if (ov >= 0.5 * small or stacked or halves or (frag and gap < 0.3 * digit_h) or flag) \
                         and not too_wide:
                     groups[i] = m
                     del groups[j]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import sheet_fakes as sf  # noqa: E402
@@ -80,13 +81,17 @@ def test_broken_strokes_are_one_digit():
     assert digit_boxes(seg)[0].box[3] >= 55
 
 
-def test_detached_flag_of_a_five_stays_with_its_digit():
+@pytest.mark.parametrize("flag", [
+    ((M + 173, M + 24), (M + 199, M + 22), 10),   # a heavy dash just right of the body
+    ((M + 152, M + 31), (M + 214, M + 30), 4),    # a long one, sticking out far to the right
+])
+def test_detached_flag_of_a_five_stays_with_its_digit(flag):
     """Many people write a 5's flag as a separate dash, above and right of the body."""
     img = field_image()
     body = [(0.45, 0.0), (0.45, 0.45), (0.8, 0.5), (0.95, 0.75), (0.7, 1.0), (0.3, 1.0), (0.05, 0.85)]
     pts = np.int32([[M + 120 + px * 40, M + 30 + py * 50] for px, py in body])
     cv2.polylines(img, [pts], False, 0, 4, cv2.LINE_AA)
-    cv2.line(img, (M + 173, M + 24), (M + 199, M + 22), 0, 10, cv2.LINE_AA)  # a heavy flag, lifted off
+    cv2.line(img, flag[0], flag[1], 0, flag[2], cv2.LINE_AA)  # the flag, lifted off
     _, seg = segment(img)
     assert len(digit_boxes(seg)) == 1
     # while a real second digit beside it stays a digit of its own
