@@ -76,7 +76,7 @@ def decode_marks(template: Template, readings: Sequence[FieldReading], k: int = 
         cand = dict(texts)
         for f in specs:
             cand[f.name] = "".join(chars.get(j, d.label) for j, (n, _, d) in enumerate(slots) if n == f.name)
-        if _consistent(template, specs, cand):
+        if _consistent(template, specs, cand) and not _adds_leading_zero(cand, texts):
             changed = {f.name: cand[f.name] for f in specs if cand[f.name] != texts[f.name]}
             best = Decoded(changed, base - cost, current)
             log.debug("decoding: %s (log p %.2f vs %.2f)", best.texts, best.log_prob, best.current_log_prob)
@@ -88,6 +88,13 @@ def decode_marks(template: Template, readings: Sequence[FieldReading], k: int = 
                     seen.add(nxt)
                     heapq.heappush(heap, (cost - costs[j][idx[j]] + costs[j][idx[j] + 1], nxt))
     return None
+
+
+def _adds_leading_zero(cand: dict[str, str], texts: dict[str, str]) -> bool:
+    """Would the candidate turn a mark into something like ``051`` or ``07``? Nobody writes a mark
+    that way, so such a reading is no suggestion (``0.5`` is fine)."""
+    return any(new != texts.get(name) and len(new) > 1 and new[0] == "0" and new[1].isdigit()
+               for name, new in cand.items())
 
 
 def _consistent(template: Template, specs, texts: dict[str, str]) -> bool:

@@ -57,6 +57,22 @@ def test_a_spurious_decimal_point_can_be_dropped():
     assert dec is not None and dec.texts == {"Q2": "12"}
 
 
+def test_no_suggestion_with_a_leading_zero():
+    # 7 + 12 read with a total of 219: "019" would add up, but nobody writes a total that way;
+    # the next consistent reading is the suggestion instead
+    rs = [field("Q1", FieldKind.MARK, digit(("7", .99))),
+          field("Q2", FieldKind.MARK, digit(("1", .99)), digit(("2", .99))),
+          field("total", FieldKind.TOTAL, digit(("2", .60), ("0", .39), ("1", .01)), digit(("1", .99)), digit(("9", .99)))]
+    dec = decode_marks(TPL, rs)
+    assert dec is None or all(not (len(t) > 1 and t[0] == "0" and t[1].isdigit()) for t in dec.texts.values())
+    # a mark written as 0.5 is still a fine suggestion
+    rs = [field("Q1", FieldKind.MARK, digit(("0", .99)), digit((".", .99)), digit(("6", .55), ("5", .44))),
+          field("Q2", FieldKind.MARK, digit(("1", .99)), digit(("2", .99))),
+          field("total", FieldKind.TOTAL, digit(("1", .99)), digit(("2", .99)), digit((".", .99)), digit(("5", .99)))]
+    dec = decode_marks(TPL, rs)
+    assert dec is not None and dec.texts == {"Q1": "0.5"}
+
+
 def test_no_consistent_alternative_gives_none():
     rs = [field("Q1", FieldKind.MARK, digit(("7", .99), ("1", .01))),
           field("Q2", FieldKind.MARK, digit(("1", .99), ("7", .01)), digit(("2", .99), ("3", .01))),
