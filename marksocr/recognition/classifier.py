@@ -112,7 +112,8 @@ class DigitClassifier:
 def _compile(model: Any) -> Any:
     import tensorflow as tf
 
-    @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)], reduce_retracing=True)
+    # autograph=False: a plain call needs no conversion (and AutoGraph warned about the closure)
+    @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)], reduce_retracing=True, autograph=False)
     def infer(x: Any) -> Any:
         return model(x, training=False)
 
