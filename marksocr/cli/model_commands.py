@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from marksocr.paths import default_model_path
+from marksocr.recognition.architectures import ARCHITECTURES
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -19,14 +20,14 @@ def _register_train(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") 
                        description="Train a digit model from MNIST IDX files and write it with its JSON card.")
     p.add_argument("--data", type=Path, help="folder of MNIST IDX .gz files (default: $MARKSOCR_MNIST, else ../shared/data/mnist)")
     p.add_argument("--extra", type=Path, help="extra labelled crops: DIR/<digit>/*.png (e.g. corrected digits from real sheets)")
-    p.add_argument("--arch", default="default", choices=("default", "default_v1", "seed003", "mlp"), help="network architecture (default: %(default)s)")
-    p.add_argument("--epochs", type=int, help="epochs (default: 30 for default, 5 for seed003)")
+    p.add_argument("--arch", default="default", choices=tuple(ARCHITECTURES), help="network architecture (default: %(default)s)")
+    p.add_argument("--epochs", type=int, help="epochs (default: 32 for default, 5 for seed003)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--learning-rate", type=float, default=2e-3)
     p.add_argument("--limit", type=int, help="train on only this many MNIST digits (smoke runs)")
     p.add_argument("--no-augment", action="store_true", help="train on clean digits only")
     p.add_argument("--init", type=Path, help="start from this model's weights (fine-tune, e.g. with --extra)")
-    p.add_argument("--augment-probability", type=float, default=0.7, help="share of digits augmented each epoch (default: %(default)s)")
+    p.add_argument("--augment-probability", type=float, default=0.5, help="share of digits augmented each epoch (default: %(default)s)")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--out", type=Path, default=default_model_path(), help="model file to write (default: %(default)s); the card goes beside it")
     p.set_defaults(func=_train)

@@ -29,7 +29,7 @@ from marksocr.recognition.normalize import normalize_batch, normalize_digit
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EPOCHS = {"seed003": 5, "default": 30, "default_v1": 24, "mlp": 10}
+DEFAULT_EPOCHS = {"seed003": 5, "default": 32, "default_v1": 24, "mlp": 10}
 
 
 @dataclass
@@ -42,7 +42,7 @@ class TrainConfig:
     seed: int = 2026
     limit: Optional[int] = None
     augment: Optional[bool] = None  # default: on for "default", off for the baselines
-    augment_probability: float = 0.7
+    augment_probability: float = 0.5
     data_dir: Optional[Path] = None
     extra_dir: Optional[Path] = None
     init: Optional[Path] = None  # start from this model's weights (fine-tuning, retraining with extra crops)
