@@ -25,16 +25,24 @@ FIELDS = [
 ]
 
 
-def test_boxes_are_coloured_by_confidence_and_doubtful_digits_marked(qtbot):
-    from marksocr.gui.page_layout import PageLayout
-    from marksocr.gui.page_viewer import CHECKED, CONFIDENT, DOUBTFUL, VERY_DOUBTFUL, PageViewer
+def _viewer_and_blank_page(qtbot, view: tuple[int, int], page_size: tuple[int, int]):
+    """A shown PageViewer of ``view`` size and a white page image of ``page_size``."""
+    from marksocr.gui.page_viewer import PageViewer
 
     viewer = PageViewer()
     qtbot.addWidget(viewer)
-    viewer.resize(600, 800)
+    viewer.resize(*view)
     viewer.show()
-    page = QImage(1000, 1400, QImage.Format.Format_Grayscale8)
+    page = QImage(*page_size, QImage.Format.Format_Grayscale8)
     page.fill(Qt.GlobalColor.white)
+    return viewer, page
+
+
+def test_boxes_are_coloured_by_confidence_and_doubtful_digits_marked(qtbot):
+    from marksocr.gui.page_layout import PageLayout
+    from marksocr.gui.page_viewer import CHECKED, CONFIDENT, DOUBTFUL, VERY_DOUBTFUL
+
+    viewer, page = _viewer_and_blank_page(qtbot, (600, 800), (1000, 1400))
     boxes = {f.name: (0.1, 0.1 + 0.1 * i, 0.5, 0.05) for i, f in enumerate(FIELDS)}
     viewer.show_page(page, FIELDS, 0.9, PageLayout(boxes, {f.name: (400, 120) for f in FIELDS}))
     assert viewer.has_page() and sorted(viewer.field_names()) == sorted(boxes)
@@ -48,14 +56,7 @@ def test_boxes_are_coloured_by_confidence_and_doubtful_digits_marked(qtbot):
 
 
 def test_zoom_and_fit(qtbot):
-    from marksocr.gui.page_viewer import PageViewer
-
-    viewer = PageViewer()
-    qtbot.addWidget(viewer)
-    viewer.resize(500, 700)
-    viewer.show()
-    page = QImage(1240, 1754, QImage.Format.Format_Grayscale8)
-    page.fill(Qt.GlobalColor.white)
+    viewer, page = _viewer_and_blank_page(qtbot, (500, 700), (1240, 1754))
     viewer.show_page(page, [], 0.9)
     fitted = viewer.zoom_factor()
     assert fitted < 0.5  # the whole page fits in the small view
