@@ -212,7 +212,7 @@ def clean_crop(gray: GrayImage, spec: FieldSpec, inner: PixelBox, crop_box: Pixe
     if faint is not None:  # pale ink (glare, light pencil, red ink in grey): thresholds from the field itself
         ink = ink_mask(norm, *faint)
         clean = ink & (1 - lines) if ref_m is None else ink & (1 - lines) & (1 - ref_m)
-    clean = filter_components(clean, inner, cells)
+    clean = filter_components(clean, inner, cells, printed=lines if ref_m is None else lines | ref_m)
     cleaned = np.full_like(norm, 255)
     keep = cv2.dilate(clean, np.ones((3, 3), np.uint8)).astype(bool) & (norm < 235)
     cleaned[keep] = norm[keep]
@@ -221,14 +221,16 @@ def clean_crop(gray: GrayImage, spec: FieldSpec, inner: PixelBox, crop_box: Pixe
 
 
 def filter_components(mask: np.ndarray, inner: PixelBox, cells: Optional[list[tuple[int, int]]] = None,
-                      min_inside: float = 0.5) -> np.ndarray:
+                      min_inside: float = 0.5, printed: Optional[np.ndarray] = None) -> np.ndarray:
     """One pass over the ink's connected components, dropping what is not handwriting:
 
     * specks far too small for a stroke or a decimal point (dust, JPEG noise);
     * 1-2 px slivers left along removed lines;
     * components lying mostly outside the writing box (labels, printed text around the box);
     * thin residue of printed lines hugging the box edges or a comb line, parallel to it (a
-      handwritten ``1`` is written inside the box, not on its border).
+      handwritten ``1`` is written inside the box, not on its border). With ``printed`` (the
+      mask of printed lines found in the crop), residue must also lie against printed pixels:
+      a ``1`` written a little inside a narrow box is not a sliver of its border.
     """
     x, y, w, h = inner
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
@@ -241,16 +243,29 @@ def filter_components(mask: np.ndarray, inner: PixelBox, cells: Optional[list[tu
     inside = np.bincount(labels[y:y + h, x:x + w].ravel(), minlength=n)
     keep &= inside / np.maximum(area, 1) >= min_inside
     tol = 0.1 * h
+    hugs = _against_print(labels, printed, h) if printed is not None else None
     verticals = [(x, tol), (x + w, tol)] + ([(a, 0.05 * h) for a, _ in cells[1:]] if cells else [])
     for i in np.nonzero(keep)[0]:
         cx, cy, cw, ch, _a = stats[i]
         mid_x, mid_y = cx + cw / 2.0, cy + ch / 2.0
+        if hugs is not None and not hugs[i]:
+            continue
         if cw <= 0.1 * h and ch >= 2 * cw and any(abs(mid_x - vx) <= t for vx, t in verticals):
             keep[i] = False
         elif ch <= 0.1 * h and cw >= 2 * ch and min(abs(mid_y - y), abs(mid_y - (y + h))) <= tol:
             keep[i] = False
     keep[0] = False
     return keep[labels].astype(np.uint8)
+
+
+def _against_print(labels: np.ndarray, printed: np.ndarray, box_h: int) -> np.ndarray:
+    """Per component: does at least half of it lie within a few pixels of printed lines?"""
+    d = max(2, int(round(0.025 * box_h)))
+    near = cv2.dilate(printed.astype(np.uint8), np.ones((2 * d + 1, 2 * d + 1), np.uint8)).astype(bool)
+    n = int(labels.max()) + 1
+    total = np.bincount(labels.ravel(), minlength=n)
+    close = np.bincount(labels[near].ravel(), minlength=n)
+    return close >= 0.5 * np.maximum(total, 1)
 
 
 def _quantile(values: np.ndarray, q: float) -> float:

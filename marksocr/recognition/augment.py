@@ -1,7 +1,7 @@
 """Training augmentation that makes MNIST digits look like crops cut from phone photos.
 
 An MNIST digit (white on black, 28x28) is upscaled, deformed (affine, elastic),
-its stroke made thicker or thinner, then printed as dark ink on paper of random
+its stroke made thicker or thinner or redrawn with an even-width pen (``strokes``), then printed as dark ink on paper of random
 brightness with uneven light, blur, noise, salt-and-pepper and a random crop size
 and margin. The result goes through the same ``normalize_digit`` as real crops,
 so the network learns on exactly the kind of input it sees in use.
@@ -13,9 +13,11 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from marksocr.recognition import strokes
 from marksocr.recognition.normalize import normalize_digit
 
 WORK = 56  # working resolution for deformations
+PEN = 0.4  # share of augmented digits redrawn with an even-width pen
 
 
 def _affine(img: npt.NDArray[np.uint8], rng: np.random.Generator) -> npt.NDArray[np.uint8]:
@@ -47,6 +49,14 @@ def _thickness(img: npt.NDArray[np.uint8], rng: np.random.Generator) -> npt.NDAr
         return cv2.dilate(img, kernel)
     thinner = cv2.erode(img, kernel)
     return thinner if np.count_nonzero(thinner > 64) > 30 else img
+
+
+def _pen(img: npt.NDArray[np.uint8], rng: np.random.Generator) -> npt.NDArray[np.uint8]:
+    """The digit's strokes drawn again by a ball-point or gel pen: one width, slight pressure changes."""
+    redrawn = strokes.redraw(img > rng.uniform(70, 150), rng.uniform(1.8, 6.0), rng, pressure=rng.uniform(0, 0.2))
+    if np.count_nonzero(redrawn > 0.5) < 30:
+        return img
+    return (redrawn * 255).astype(np.uint8)
 
 
 def _print_on_paper(ink: npt.NDArray[np.uint8], rng: np.random.Generator) -> npt.NDArray[np.uint8]:
@@ -102,7 +112,10 @@ def photo_like_crop(digit: npt.NDArray[np.uint8], rng: np.random.Generator) -> n
     img = _affine(img, rng)
     if rng.random() < 0.5:
         img = _elastic(img, rng)
-    if rng.random() < 0.5:
+    style = rng.random()
+    if style < PEN:
+        img = _pen(img, rng)
+    elif style < PEN + (1 - PEN) * 0.5:
         img = _thickness(img, rng)
     img = _print_on_paper(img, rng)
     img = _resize_and_margin(img, rng)

@@ -18,6 +18,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from marksocr.recognition import strokes
+
 log = logging.getLogger(__name__)
 
 Alpha = npt.NDArray[np.float32]
@@ -91,41 +93,9 @@ def glyph(image28: npt.NDArray[np.uint8], height: float, hand: Hand, rng: np.ran
 
 
 def _pen_width(alpha: Alpha, target: float, rng: Optional[np.random.Generator] = None) -> Alpha:
-    """Redraw the digit with a pen of about ``target`` px: thin it to its skeleton, then ink
-    everything within ``target / 2`` of the skeleton (MNIST stroke widths vary a lot, pens do not)."""
-    skeleton = _thin(alpha > 0.4)
-    if not skeleton.any():
-        return alpha
-    dist = cv2.distanceTransform((~skeleton).astype(np.uint8), cv2.DIST_L2, 5)
-    half = np.float32(max(target, 2.0) / 2)
-    if rng is not None:  # pressure changes along the stroke
-        small = rng.normal(0, 1, (max(2, alpha.shape[0] // 12), max(2, alpha.shape[1] // 12))).astype(np.float32)
-        half = half * (1 + 0.15 * cv2.resize(small, alpha.shape[::-1], interpolation=cv2.INTER_CUBIC))
-    return np.clip(half - dist + 0.5, 0.0, 1.0).astype(np.float32)
-
-
-def _thin(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    """Zhang-Suen thinning of a binary image to one-pixel-wide lines."""
-    img = np.pad(mask, 1).astype(np.uint8)
-    while True:
-        changed = False
-        for step in (0, 1):
-            p2, p3, p4 = img[:-2, 1:-1], img[:-2, 2:], img[1:-1, 2:]
-            p5, p6, p7 = img[2:, 2:], img[2:, 1:-1], img[2:, :-2]
-            p8, p9 = img[1:-1, :-2], img[:-2, :-2]
-            ring = (p2, p3, p4, p5, p6, p7, p8, p9, p2)
-            neighbours = p2 + p3 + p4 + p5 + p6 + p7 + p8 + p9
-            transitions = sum(((ring[i] == 0) & (ring[i + 1] == 1)).astype(np.uint8) for i in range(8))
-            if step == 0:
-                side = ((p2 * p4 * p6) == 0) & ((p4 * p6 * p8) == 0)
-            else:
-                side = ((p2 * p4 * p8) == 0) & ((p2 * p6 * p8) == 0)
-            remove = (img[1:-1, 1:-1] == 1) & (neighbours >= 2) & (neighbours <= 6) & (transitions == 1) & side
-            if remove.any():
-                img[1:-1, 1:-1][remove] = 0
-                changed = True
-        if not changed:
-            return img[1:-1, 1:-1].astype(bool)
+    """Redraw the digit with a pen of about ``target`` px (MNIST stroke widths vary a lot, pens do not)."""
+    redrawn = strokes.redraw(alpha > 0.4, target, rng)
+    return redrawn if redrawn.any() else alpha
 
 
 def _shear_rotate(alpha: Alpha, shear: float, angle: float) -> Alpha:

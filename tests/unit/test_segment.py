@@ -72,6 +72,23 @@ def test_two_separate_digits_and_a_one_beside_the_border():
     assert all(b.box[3] >= 50 for b in boxes)
 
 
+def test_a_one_written_a_little_inside_a_narrow_box_is_not_border_residue():
+    """A table cell taller than wide (a 15 written in it): the 1 stands a few pixels inside the
+    left rule, well within a tenth of the box height of it, and must survive the cleaning."""
+    bw, bh = 128, 162
+    img = np.full((bh + 2 * M, bw + 2 * M), 235, np.uint8)
+    cv2.rectangle(img, (M, M), (M + bw, M + bh), 40, 2)
+    sf.draw_digit(img, "1", M + 6, M + 40, 12, 80, thickness=7)
+    sf.draw_digit(img, "5", M + 40, M + 30, 60, 90, thickness=7)
+    spec = FieldSpec("f", FieldKind.MARK, (0, 0, 1, 1))
+    fi = clean_crop(img, spec, (M, M, bw, bh), (0, 0, img.shape[1], img.shape[0]))
+    seg = segment_field(fi.clean, fi.cleaned, fi.inner, allow_point=True)
+    boxes = digit_boxes(seg)
+    assert len(boxes) == 2
+    assert boxes[0].box[3] >= 70  # the whole 1, not a sliver
+    assert fi.clean[:, M - 3:M + 4].sum() == 0  # the rule itself is still gone
+
+
 def test_broken_strokes_are_one_digit():
     img = field_image()
     sf.draw_digit(img, "5", M + 120, M + 20, 40, 60, thickness=4)
