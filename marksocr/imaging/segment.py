@@ -160,19 +160,6 @@ def _cut(g: _Group, cuts: list[int]) -> list[_Group]:
     return out
 
 
-def _projection_split(g: _Group, n: int) -> list[_Group]:
-    """Cut at the columns with least ink near the expected cut positions."""
-    cols = g.mask[:, g.x:g.x + g.w].sum(axis=0).astype(float)
-    cols = np.convolve(cols, np.ones(3) / 3, mode="same")
-    step = g.w / float(n)
-    cuts = []
-    for i in range(1, n):
-        lo, hi = int(i * step - 0.3 * step), int(i * step + 0.3 * step)
-        lo, hi = max(1, lo), min(g.w - 1, max(lo + 1, hi))
-        cuts.append(g.x + lo + int(np.argmin(cols[lo:hi])))
-    return _cut(g, cuts)
-
-
 SURE_SPLIT = 1.7
 """Width/height above which a group is probably several touching digits (n-way cuts offered)."""
 MAYBE_SPLIT = 0.85
@@ -181,6 +168,44 @@ MAYBE_SPLIT = 0.85
 
 SHEARS = (0.0, 0.3, -0.3)
 """Slants tried for cutting touching digits (a slanted ``1`` touching a ``0``)."""
+MAX_PIECES = 4
+"""Most digits offered as one run of touching digits."""
+
+
+def _projection_split(g: _Group, n: int) -> list[_Group]:
+    """Cut into ``n`` parts along straight or slanted lines through the ink profile's minima near
+    the evenly spaced positions (a slanted ``1`` touching a ``0`` needs a slanted cut)."""
+    ys, xs = np.nonzero(g.mask[g.y:g.y + g.h, g.x:g.x + g.w])
+    if len(xs) < 10:
+        return [g]
+    cy = g.h / 2.0
+    best: Optional[tuple[float, float, list[float]]] = None
+    for shear in SHEARS:
+        xp = xs - shear * (ys - cy)
+        x0 = float(xp.min())
+        width = xp.max() - x0 + 1
+        prof = np.bincount(np.round(xp - x0).astype(int), minlength=int(width) + 1).astype(float)
+        prof = np.convolve(prof, np.ones(3) / 3, mode="same")
+        step = width / float(n)
+        cuts, cost = [], 0.0
+        for i in range(1, n):
+            lo, hi = int(i * step - 0.3 * step), int(i * step + 0.3 * step)
+            lo, hi = max(1, lo), min(len(prof) - 1, max(lo + 1, hi))
+            j = lo + int(np.argmin(prof[lo:hi]))
+            cuts.append(x0 + j)
+            cost += prof[j]
+        if best is None or cost < best[0]:
+            best = (cost, shear, cuts)
+    _, shear, cuts = best
+    side = np.searchsorted(np.asarray(cuts), xs - shear * (ys - cy))
+    out = []
+    for k in range(n):
+        sel = side == k
+        if sel.any():
+            m = np.zeros_like(g.mask)
+            m[ys[sel] + g.y, xs[sel] + g.x] = 1
+            out.append(_Group.of(m))
+    return out
 
 
 def _cut_candidates(g: _Group, max_cuts: int = 3) -> list[list[_Group]]:
@@ -233,6 +258,7 @@ def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float,
         return g.w / max(g.h, 0.7 * digit_h)
 
     tall = [g for g in groups if g.h >= 0.6 * digit_h]
+    missing = (want or 0) - len(tall)
     extra = {id(g) for g in sorted(tall, key=ratio, reverse=True)[:max(0, (want or 0) - len(groups))] if ratio(g) >= 0.75}
     out: list[tuple[_Group, list[list[_Group]]]] = []
     for g in groups:
@@ -249,6 +275,14 @@ def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float,
         mser = _mser_split(g, gray, 2)
         if mser and min(p.h for p in mser) >= 0.55 * g.h:
             alts.insert(0, mser)
+        if missing > 0:  # a run of touching digits in a field of known length: offer 3- and 4-way cuts
+            widest = int(g.w / (0.3 * max(g.h, 0.7 * digit_h)))
+            for n in range(3, min(MAX_PIECES, 1 + missing, widest) + 1):
+                if any(len(a) == n for a in alts):
+                    continue
+                parts = [p for p in (_mser_split(g, gray, n) or _projection_split(g, n)) if p.area > 0]
+                if len(parts) == n and min(p.h for p in parts) >= 0.4 * g.h:
+                    alts.append(parts)
         log.debug("group %dx%d: %d cut alternatives", g.w, g.h, len(alts))
         out.append((g, alts))
     return out
@@ -416,8 +450,14 @@ def _host(piece: _Group, groups: list[_Group], pad: float) -> Optional[int]:
 
 
 def _glyph(cleaned: GrayImage, g: _Group, alts: list[list[_Group]]) -> Glyph:
-    splits = [[Glyph("digit", (p.x, p.y, p.w, p.h), _crop(cleaned, p)) for p in parts] for parts in alts]
-    return Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g), splits=splits)
+    made: dict[int, Glyph] = {}  # a part shared by several cuts becomes one Glyph (classified once)
+
+    def one(p: _Group) -> Glyph:
+        if id(p) not in made:
+            made[id(p)] = Glyph("digit", (p.x, p.y, p.w, p.h), _crop(cleaned, p))
+        return made[id(p)]
+
+    return Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g), splits=[[one(p) for p in parts] for parts in alts])
 
 
 def _one_point(glyphs: list[Glyph]) -> list[Glyph]:

@@ -2,14 +2,16 @@
 
 A wide glyph may be one digit or two touching ones: the segmenter offers cut alternatives,
 every crop is classified in the one batch of the sheet, and :func:`decide_glyphs` picks per
-glyph between "one digit" and its best cut with a posterior that becomes part of the
-confidence, optionally steering the digit count into an expected range.
+glyph between "one digit" and its cuts with a score that becomes part of the confidence,
+choosing the best combination within the field's expected digit count when it is known.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -26,13 +28,22 @@ noise the segmenter kept, and are left out (the field keeps a low confidence, se
 
 
 def glyph_crops(glyphs: Sequence[Glyph]) -> list[np.ndarray]:
-    """Crops to classify for ``glyphs``, in the order :func:`decide_glyphs` consumes them."""
-    crops: list[np.ndarray] = []
+    """Crops to classify for ``glyphs``, in the order :func:`decide_glyphs` consumes them (a part
+    shared by several cut alternatives is classified once)."""
+    return [g.crop for g in _to_classify(glyphs)]
+
+
+def _to_classify(glyphs: Sequence[Glyph]) -> list[Glyph]:
+    out: list[Glyph] = []
+    seen: set[int] = set()
     for g in glyphs:
-        if g.kind == "digit":
-            crops.append(g.crop)
-            crops += [p.crop for alt in g.splits for p in alt]
-    return crops
+        if g.kind != "digit":
+            continue
+        for part in [g] + [p for alt in g.splits for p in alt]:
+            if id(part) not in seen:
+                seen.add(id(part))
+                out.append(part)
+    return out
 
 
 def _digit(label_probs: np.ndarray, box, crop, factor: float = 1.0) -> DigitReading:
@@ -41,18 +52,15 @@ def _digit(label_probs: np.ndarray, box, crop, factor: float = 1.0) -> DigitRead
     return DigitReading(alts[0][0], alts[0][1], box, alts, crop)
 
 
-def split_posterior(ratio: float, whole: float, parts: float) -> float:
-    """Probability that a wide glyph is one digit rather than several touching ones.
+def one_digit_prior(ratio: float) -> float:
+    """Prior probability that a glyph of this width/height is one digit rather than several
+    touching ones: 0.9 up to 1.2, falling to 0.3 at 2.0 (wide single digits are common,
+    touching digits less so).
 
-    ``whole`` is the classifier's confidence in the glyph as one digit, ``parts`` the product of
-    its parts' confidences. Digit classifiers are overconfident on pieces of digits, so the
-    parts' evidence is squared (two parts at 0.9 count as 0.66), and the prior for "one digit"
-    falls from 0.9 at width/height 1.2 to 0.3 at 2.0: wide single digits are common, touching
-    digits less so.
+    Against it, a cut scores ``(1 - prior) * product of its parts' confidences, squared``:
+    digit classifiers are overconfident on pieces of digits, so two parts at 0.9 count as 0.66.
     """
-    prior = float(np.clip(0.9 - 0.6 * (ratio - 1.2) / (2.0 - 1.2), 0.3, 0.9))
-    a, b = prior * whole, (1.0 - prior) * parts * parts
-    return a / max(a + b, 1e-9)
+    return float(np.clip(0.9 - 0.6 * (ratio - 1.2) / (2.0 - 1.2), 0.3, 0.9))
 
 
 ONE_MIN_LINEARITY = 5.0
@@ -73,67 +81,100 @@ def decide_glyphs(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
                   valid: Optional[Callable[[str], bool]] = None) -> list[DigitReading]:
     """Characters read from ``glyphs`` whose crops start at row ``first`` of ``probs``.
 
-    ``count`` = (lo, hi): the number of digits the field may hold, when known. ``valid``: a
-    test of the field's text (e.g. a mark within its maximum); a cut whose reading makes the
-    field invalid is no alternative at all and does not lower the whole digit's confidence.
+    Each wide glyph is read either whole or as one of its cuts, whichever the classifier and the
+    width prior (:func:`one_digit_prior`) favour. ``count`` = (lo, hi): the number of digits the
+    field may hold, when known; the most probable combination of choices within it is taken (a
+    run of touching digits in a 10-digit roll number is cut in as many pieces as are missing).
+    ``valid``: a test of the field's text (e.g. a mark within its maximum); a cut whose reading
+    makes the field invalid is no alternative at all and does not lower the whole digit's
+    confidence. A choice's confidence factor is its score against the best other choice, so a
+    forced or close call stays unsure and goes to review.
     """
+    row = {id(g): first + i for i, g in enumerate(_to_classify(glyphs))}
     raw = []  # (glyph, probs as one digit, [(cut, its probs), ...]); points: no probs
-    k = first
     for g in glyphs:
         if g.kind == "point":
             raw.append((g, None, []))
             continue
-        p = probs[k]
-        k += 1
-        cuts = []
-        for alt in g.splits:
-            cuts.append((alt, probs[k:k + len(alt)]))
-            k += len(alt)
-        raw.append((g, p, cuts))
+        cuts = [(alt, probs[[row[id(part)] for part in alt]]) for alt in g.splits]
+        raw.append((g, probs[row[id(g)]], cuts))
     whole = ["." if p is None else str(int(np.argmax(p))) for _, p, _ in raw]
-    items = []  # (glyph, probs, best valid cut or None)
+    n_whole = sum(1 for _, p, _ in raw if p is not None)
+    options: list[list[_Option]] = []
     for i, (g, p, cuts) in enumerate(raw):
+        if p is None:
+            options.append([])
+            continue
         if valid is not None:
             cuts = [(alt, pp) for alt, pp in cuts
                     if valid("".join(whole[:i]) + "".join(str(int(np.argmax(q))) for q in pp) + "".join(whole[i + 1:]))]
-        cuts = [(alt, _plausible_ones(alt, pp)) for alt, pp in cuts]
-        best = max(cuts, key=lambda c: c[1].max(axis=1).prod(), default=None)
-        items.append((g, p, best))
-    posts = [split_posterior(g.box[2] / max(1.0, g.box[3]), float(p.max()), float(b[1].max(axis=1).prod()))
-             if b is not None else 1.0 for g, p, b in items]
-    use_split = [post < 0.5 for post in posts]
-    if count is not None:
-        _fit_count(items, posts, use_split, *count)
+        if count is not None:  # a cut that overshoots the count even with every other glyph whole
+            cuts = [(alt, pp) for alt, pp in cuts if n_whole - 1 + len(alt) <= count[1]]
+        prior = one_digit_prior(g.box[2] / max(1.0, g.box[3]))
+        blank = float(p.max()) <= BLANK_MAX_PROB
+        opts = [_Option(None, p, 0 if blank else 1, prior * float(p.max()))]
+        for alt, pp in cuts:
+            pp = _plausible_ones(alt, pp)
+            opts.append(_Option(alt, pp, len(alt), (1.0 - prior) * float(pp.max(axis=1).prod()) ** 2))
+        options.append(opts)
+    choice = _choose(options, count)
     digits: list[DigitReading] = []
-    for (g, p, b), post, split in zip(items, posts, use_split):
-        if p is not None and not split and float(p.max()) <= BLANK_MAX_PROB:
-            log.debug("glyph at %s is blank for the classifier: left out", g.box)
-            continue
+    for (g, p, _), opts, c in zip(raw, options, choice):
         if p is None:
-            c = float(g.point_confidence)
-            digits.append(DigitReading(".", c, g.box, ((".", c), ("", 1.0 - c)), g.crop))
-        elif not split:
-            digits.append(_digit(p, g.box, g.crop, post))
+            conf = float(g.point_confidence)
+            digits.append(DigitReading(".", conf, g.box, ((".", conf), ("", 1.0 - conf)), g.crop))
+            continue
+        chosen = opts[c]  # its rivals: choices that read differently (another cut, same digits, is no rival)
+        rivals = max((o.score for o in opts if o.text != chosen.text), default=0.0)
+        factor = chosen.score / max(chosen.score + rivals, 1e-12) if rivals > 0 else 1.0
+        if chosen.parts is None:
+            if chosen.digits == 0:
+                log.debug("glyph at %s is blank for the classifier: left out", g.box)
+                continue
+            digits.append(_digit(p, g.box, g.crop, factor))
         else:
-            digits += [_digit(q, s.box, s.crop, 1.0 - post) for q, s in zip(b[1], b[0])]
+            digits += [_digit(q, s.box, s.crop, factor) for q, s in zip(chosen.probs, chosen.parts)]
     return digits
 
 
-def _fit_count(items, posts: list[float], use_split: list[bool], lo: int, hi: int) -> None:
-    """Flip split decisions (most plausible flips first) to bring the digit count into [lo, hi].
+@dataclass(frozen=True)
+class _Option:
+    """One way to read a glyph: whole (``parts`` None) or cut into ``parts``."""
 
-    A flipped decision keeps its posterior as the confidence, so a forced choice between two
-    plausible segmentations stays unsure and goes to review.
-    """
-    def count() -> int:
-        return sum(0 if p is None else (len(b[0]) if s else 1) for (g, p, b), s in zip(items, use_split))
+    parts: Optional[Sequence[Glyph]]
+    probs: np.ndarray
+    digits: int
+    score: float
 
-    flips = sorted((i for i, (g, p, pp) in enumerate(items) if pp is not None), key=lambda i: abs(posts[i] - 0.5))
-    for i in flips:
-        n = count()
-        if lo <= n <= hi:
-            return
-        if (n < lo and not use_split[i]) or (n > hi and use_split[i]):
-            use_split[i] = not use_split[i]
-            if n < lo and count() > hi:  # overshoot: undo
-                use_split[i] = not use_split[i]
+    @property
+    def text(self) -> str:
+        if self.digits == 0:
+            return ""
+        return "".join(str(int(i)) for i in np.atleast_2d(self.probs).argmax(axis=1))
+
+
+def _choose(options: list[list[_Option]], count: Optional[tuple[int, int]]) -> list[int]:
+    """Per glyph, the index of its chosen option: each glyph's best, or with ``count`` the best
+    combination whose digit total lies in [lo, hi] (else the total closest to that range)."""
+    best = [max(range(len(o)), key=lambda j: o[j].score) if o else 0 for o in options]
+    if count is None:
+        return best
+    lo, hi = count
+    total = sum(o[j].digits for o, j in zip(options, best) if o)
+    if lo <= total <= hi:
+        return best
+    # dynamic programme over glyphs: digit total -> (log score, choices)
+    table: dict[int, tuple[float, list[int]]] = {0: (0.0, [])}
+    for opts in options:
+        if not opts:
+            table = {n: (sc, ch + [0]) for n, (sc, ch) in table.items()}
+            continue
+        nxt: dict[int, tuple[float, list[int]]] = {}
+        for n, (sc, ch) in table.items():
+            for j, o in enumerate(opts):
+                cand = (sc + math.log(max(o.score, 1e-300)), ch + [j])
+                if n + o.digits not in nxt or cand[0] > nxt[n + o.digits][0]:
+                    nxt[n + o.digits] = cand
+        table = nxt
+    n = min(table, key=lambda t: (max(lo - t, t - hi, 0), -table[t][0]))
+    return table[n][1]

@@ -160,12 +160,11 @@ def _field_scale(reg: RegistrationResult) -> float:
 
 
 def _validator(spec: FieldSpec, template: Template) -> Optional[Callable[[str], bool]]:
-    """What a plausible reading of a field looks like: the expected number of digits, or for a
-    mark/total a number within its maximum (a total within the sum of the maxima). None when
-    nothing is known."""
-    want = expected_digits(spec)
-    if want:  # a cut that breaks a digit count already met is no alternative
-        return lambda text: len(text.replace(".", "")) == want
+    """What a plausible reading of a mark/total looks like: a number within its maximum (a total
+    within the sum of the maxima). None when nothing is known, or when the field has an expected
+    digit count (that is enforced over all its glyphs together, not per cut)."""
+    if expected_digits(spec):  # the digit count is enforced by ``decide_glyphs`` over all glyphs together
+        return None
     top = spec.max
     if spec.kind == FieldKind.TOTAL:
         maxima = [f.max for f in template.mark_fields]

@@ -1,0 +1,80 @@
+"""Choosing between reading a wide glyph whole or cut (pipeline.glyphs), and cutting runs of
+touching digits (imaging.segment) in fields whose digit count is known."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+import sheet_fakes as sf  # noqa: E402
+
+from marksocr.domain import FieldKind, FieldSpec  # noqa: E402
+from marksocr.imaging.fields import clean_crop  # noqa: E402
+from marksocr.imaging.segment import Glyph, segment_field  # noqa: E402
+from marksocr.pipeline.glyphs import decide_glyphs, glyph_crops  # noqa: E402
+
+
+def _g(x: int, w: int, splits=None) -> Glyph:
+    return Glyph("digit", (x, 0, w, 40), np.full((44, 44), 255, np.uint8), splits=splits or [])
+
+
+def _onehot(label: int, p: float) -> np.ndarray:
+    row = np.full(10, (1.0 - p) / 9)
+    row[label] = p
+    return row
+
+
+def test_known_count_cuts_every_run_that_needs_it():
+    """Two wide glyphs, each two touching digits, in a 4-digit field: each cut alone would not
+    reach 4 digits, so only the combination can be right."""
+    a1, a2, b1, b2 = _g(0, 20), _g(20, 20), _g(60, 20), _g(80, 20)
+    glyphs = [_g(0, 42, [[a1, a2]]), _g(60, 42, [[b1, b2]])]
+    # rows follow glyph_crops: whole A, its parts, whole B, its parts
+    probs = np.stack([_onehot(0, 0.95), _onehot(1, 0.9), _onehot(2, 0.9),
+                      _onehot(8, 0.95), _onehot(3, 0.9), _onehot(4, 0.9)])
+    assert len(glyph_crops(glyphs)) == len(probs)
+    free = "".join(d.label for d in decide_glyphs(glyphs, probs, 0))
+    assert free == "08"  # without a count the wide single digits win (ratio ~1)
+    digits = decide_glyphs(glyphs, probs, 0, count=(4, 4))
+    assert "".join(d.label for d in digits) == "1234"
+    assert max(d.confidence for d in digits) < 0.9  # a forced choice stays unsure
+
+
+def test_cuts_that_read_the_same_are_no_rivals():
+    """Two slightly different cuts giving the same digits must not halve the confidence."""
+    a1, a2, b1, b2 = _g(0, 20), _g(20, 20), _g(0, 22), _g(22, 18)
+    glyphs = [_g(0, 80, [[a1, a2], [b1, b2]])]
+    probs = np.stack([_onehot(0, 0.12), _onehot(4, 0.999), _onehot(7, 0.999),
+                      _onehot(4, 0.998), _onehot(7, 0.998)])
+    digits = decide_glyphs(glyphs, probs, 0, count=(2, 2))
+    assert "".join(d.label for d in digits) == "47"
+    assert min(d.confidence for d in digits) > 0.9  # counting the other cut as a rival gives ~0.5
+
+
+def test_shared_parts_are_classified_once():
+    p, q, r = _g(0, 20), _g(20, 20), _g(40, 20)
+    glyphs = [_g(0, 60, [[p, q], [p, r]])]
+    assert len(glyph_crops(glyphs)) == 4
+
+
+def test_run_of_three_touching_digits_in_a_field_of_known_length_gets_a_three_way_cut():
+    bw, bh, m = 360, 100, 18
+    img = np.full((bh + 2 * m, bw + 2 * m), 235, np.uint8)
+    cv2.rectangle(img, (m, m), (m + bw, m + bh), 40, 2)
+    truth = [(100, 42), (130, 42), (160, 42)]  # x, width of a 4, a 0 and a 4 written into each other
+    for ch, (x, w) in zip("404", truth):
+        sf.draw_digit(img, ch, m + x, m + 20, w, 60)
+    spec = FieldSpec("f", FieldKind.ROLL_NO, (0, 0, 1, 1))
+    fi = clean_crop(img, spec, (m, m, bw, bh), (0, 0, img.shape[1], img.shape[0]))
+    seg = segment_field(fi.clean, fi.cleaned, fi.inner, expected=3)
+    assert len(seg.glyphs) == 1
+    centres = [m + x + w / 2 for x, w in truth]
+
+    def fits(parts) -> bool:
+        return len(parts) == 3 and all(abs(p.box[0] + p.box[2] / 2 - c) < 12 for p, c in zip(parts, centres))
+
+    assert any(fits(parts) for parts in seg.glyphs[0].splits)
