@@ -28,6 +28,8 @@ def _register_train(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     p.add_argument("--no-augment", action="store_true", help="train on clean digits only")
     p.add_argument("--init", type=Path, help="start from this model's weights (fine-tune, e.g. with --extra)")
     p.add_argument("--augment-probability", type=float, default=0.5, help="share of digits augmented each epoch (default: %(default)s)")
+    p.add_argument("--augment-pen", type=float, default=0.4,
+                   help="share of augmented digits redrawn with an even-width pen, as ball-point writing (default: %(default)s)")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--out", type=Path, default=default_model_path(), help="model file to write (default: %(default)s); the card goes beside it")
     p.set_defaults(func=_train)
@@ -41,6 +43,7 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed, limit=args.limit, augment=False if args.no_augment else None,
         data_dir=args.data, extra_dir=args.extra, init=args.init, out=args.out,
         augment_probability=args.augment_probability,
+        augment_pen=args.augment_pen,
     )
     train(config, progress=lambda msg: print(msg, file=sys.stderr, flush=True), verbose=1 if sys.stderr.isatty() else 2)
     return 0

@@ -104,6 +104,49 @@ def _consistent(template: Template, specs, texts: dict[str, str]) -> bool:
     return not check_sum(template, texts)
 
 
+MIN_SEGMENTATION_GAIN = math.log(1e-3)
+"""Another segmentation is taken for the sum only when at most this much less probable."""
+
+
+def segmentation_for_sum(template: Template, options: Sequence[Sequence[tuple[FieldReading, float]]]) -> list[FieldReading]:
+    """Per field, its reading; but where the marks and the total disagree and another
+    segmentation of one or two mark/total fields (a ``10`` read whole as ``0``, a ``44`` read
+    as one ``4``) makes every mark/total check pass, that segmentation.
+
+    ``options`` holds per field ``(reading, log score relative to the best)``, the best first.
+    Unlike digit decoding (:func:`decode_marks`, a suggestion only) this changes the reading:
+    which ink is one digit is a question of segmentation, and the written total is evidence for
+    it. The changed glyphs keep their low confidence, so the sheet still goes to review.
+    """
+    best = [opts[0][0] for opts in options]
+    specs = [f for f in template.fields if f.kind in (FieldKind.MARK, FieldKind.TOTAL)]
+    texts = {r.name: r.text for r in best}
+    if not specs or not any(f.kind == FieldKind.TOTAL for f in specs) or _consistent(template, specs, texts):
+        return best
+    swaps = [(i, k, opts[k][0].text, opts[k][1]) for i, opts in enumerate(options) for k in range(1, len(opts))
+             if best[i].kind in (FieldKind.MARK, FieldKind.TOTAL) and opts[k][1] >= MIN_SEGMENTATION_GAIN]
+    found: Optional[tuple[float, tuple[tuple[int, int], ...]]] = None
+    for a in range(len(swaps)):
+        for b in range(a, len(swaps)):
+            pair = (swaps[a],) if a == b else (swaps[a], swaps[b])
+            if len({s[0] for s in pair}) < len(pair):
+                continue
+            gain = sum(s[3] for s in pair)
+            if gain < MIN_SEGMENTATION_GAIN or (found is not None and gain <= found[0]):
+                continue
+            cand = dict(texts)
+            cand.update({best[s[0]].name: s[2] for s in pair})
+            if _consistent(template, specs, cand):
+                found = (gain, tuple((s[0], s[1]) for s in pair))
+    if found is None:
+        return best
+    out = list(best)
+    for i, k in found[1]:
+        out[i] = options[i][k][0]
+        log.debug("segmentation for the sum: %s read as %r instead of %r", out[i].name, out[i].text, best[i].text)
+    return out
+
+
 def decode_roster(reading: FieldReading, known: Collection[str], min_ratio: float = 1e-3) -> Optional[str]:
     """The most probable entry of ``known`` given the per-digit alternatives, or None.
 

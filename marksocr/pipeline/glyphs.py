@@ -90,6 +90,46 @@ def decide_glyphs(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
     confidence. A choice's confidence factor is its score against the best other choice, so a
     forced or close call stays unsure and goes to review.
     """
+    return read_alternatives(glyphs, probs, first, count, valid, limit=1)[0][0]
+
+
+def read_alternatives(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
+                      count: Optional[tuple[int, int]] = None,
+                      valid: Optional[Callable[[str], bool]] = None,
+                      limit: int = 4) -> list[tuple[list[DigitReading], float]]:
+    """The reading of :func:`decide_glyphs` first, then up to ``limit - 1`` readings that decide
+    one glyph the other way (whole instead of cut, or cut instead of whole), each with its log
+    score relative to the first (0 for the first, negative for the others). Readings of the same
+    text are given once. Sheet-level checks use them (``pipeline.reader``)."""
+    raw, options = _glyph_options(glyphs, probs, first, count, valid)
+    best = _choose(options, count)
+    out = [(_render(raw, options, best), 0.0)]
+    seen = {_text(out[0][0])}
+    flips = []
+    for i, opts in enumerate(options):
+        for j, o in enumerate(opts):
+            if j == best[i] or o.score <= 0:
+                continue
+            choice = best[:i] + [j] + best[i + 1:]
+            total = sum(op[c].digits for op, c in zip(options, choice) if op)
+            if count is not None and not count[0] <= total <= count[1]:
+                continue
+            flips.append((math.log(o.score) - math.log(max(opts[best[i]].score, 1e-300)), choice))
+    for gain, choice in sorted(flips, key=lambda f: -f[0]):
+        if len(out) >= limit:
+            break
+        digits = _render(raw, options, choice)
+        if _text(digits) not in seen:
+            seen.add(_text(digits))
+            out.append((digits, gain))
+    return out
+
+
+def _text(digits: Sequence[DigitReading]) -> str:
+    return "".join(d.label for d in digits)
+
+
+def _glyph_options(glyphs, probs, first, count, valid):
     row = {id(g): first + i for i, g in enumerate(_to_classify(glyphs))}
     raw = []  # (glyph, probs as one digit, [(cut, its probs), ...]); points: no probs
     for g in glyphs:
@@ -117,7 +157,10 @@ def decide_glyphs(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
             pp = _plausible_ones(alt, pp)
             opts.append(_Option(alt, pp, len(alt), (1.0 - prior) * float(pp.max(axis=1).prod()) ** 2))
         options.append(opts)
-    choice = _choose(options, count)
+    return raw, options
+
+
+def _render(raw, options: list[list["_Option"]], choice: list[int]) -> list[DigitReading]:
     digits: list[DigitReading] = []
     for (g, p, _), opts, c in zip(raw, options, choice):
         if p is None:

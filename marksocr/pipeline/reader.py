@@ -1,7 +1,9 @@
 """``read_sheet``: one photo of a sheet -> a :class:`SheetReading` with a verdict.
 
 registration -> field cleaning -> digit segmentation -> one batched ``predict_proba`` call for
-every digit of the sheet -> field readings -> checks -> sum-consistent decoding -> verdict.
+every digit of the sheet -> field readings (where the marks and total disagree, another
+segmentation of one or two of them that makes them agree) -> checks -> sum-consistent decoding
+-> verdict.
 
 Verdict: ``auto`` only when the registration is good, every character's confidence is at or
 above the threshold (lowered by ``SUM_CHECK_RELIEF`` for mark/total digits, which the sum check
@@ -30,8 +32,8 @@ from marksocr.imaging.fields import FieldImages, clean_field
 from marksocr.imaging.register import DEFAULT_PAGE_WIDTH, RegistrationResult, reference_page, register_page
 from marksocr.imaging.segment import Segmentation, segment_field
 from marksocr.pipeline.checks import check_sheet, expected_digits, parse_number
-from marksocr.pipeline.decoding import decode_marks, decode_roster
-from marksocr.pipeline.glyphs import decide_glyphs, glyph_crops
+from marksocr.pipeline.decoding import decode_marks, decode_roster, segmentation_for_sum
+from marksocr.pipeline.glyphs import glyph_crops, read_alternatives
 from marksocr import settings
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,9 @@ FIELD_SCALE_MAX = 2.0
 
 DROPPED_GLYPH_CONFIDENCE = 0.5
 """Field confidence when a segmented glyph was blank for the classifier and left out."""
+
+SEGMENTATION_ALTERNATIVES = 4
+"""Readings kept per free mark/total field (its own and other segmentations) for the sum."""
 
 DebugCallback = Callable[[str, np.ndarray], None]
 
@@ -145,7 +150,7 @@ def _read_fields(reg: RegistrationResult, template: Template, classifier: Any,
         for name, img in {**images.debug, **seg.debug}.items():
             _emit(on_debug, f"{spec.name}/{name}", img)
     probs = np.asarray(classifier.predict_proba(crops)) if crops else np.zeros((0, 10))
-    return [_field_reading(w, probs, template) for w in work]
+    return segmentation_for_sum(template, [_field_readings(w, probs, template) for w in work])
 
 
 def _field_scale(reg: RegistrationResult) -> float:
@@ -182,19 +187,26 @@ def _validator(spec: FieldSpec, template: Template) -> Optional[Callable[[str], 
     return valid
 
 
-def _field_reading(w: _Field, probs: np.ndarray, template: Template) -> FieldReading:
+def _field_readings(w: _Field, probs: np.ndarray, template: Template) -> list[tuple[FieldReading, float]]:
+    """The field's reading, and for a free mark/total field a few other segmentations of it
+    (with log scores relative to the reading) for :func:`segmentation_for_sum`."""
     want = expected_digits(w.spec)
     count = (want, want) if want else None
     if count is None and w.spec.is_numeric_mark and w.spec.max is not None:
         has_point = any(g.kind == "point" for g in w.seg.glyphs)
         count = (1, len(str(int(w.spec.max))) + (1 if has_point else 0))
-    digits = decide_glyphs(w.seg.glyphs, probs, w.first, count, valid=_validator(w.spec, template))
-    text = "".join(d.label for d in digits)
-    conf = min((d.confidence for d in digits), default=w.seg.empty_confidence)
+    limit = SEGMENTATION_ALTERNATIVES if w.spec.kind in (FieldKind.MARK, FieldKind.TOTAL) and not w.spec.cells else 1
+    alts = read_alternatives(w.seg.glyphs, probs, w.first, count, valid=_validator(w.spec, template), limit=limit)
     n_glyphs = sum(1 for g in w.seg.glyphs if g.kind == "digit")
-    if sum(1 for d in digits if d.label != ".") < n_glyphs and not any(g.splits for g in w.seg.glyphs):
-        conf = min(conf, DROPPED_GLYPH_CONFIDENCE)  # ink the classifier calls blank: look again
-    return FieldReading(w.spec.name, w.spec.kind, text, float(conf), tuple(digits), box=w.images.box, crop=w.images.gray)
+    out = []
+    for digits, gain in alts:
+        conf = min((d.confidence for d in digits), default=w.seg.empty_confidence)
+        if sum(1 for d in digits if d.label != ".") < n_glyphs and not any(g.splits for g in w.seg.glyphs):
+            conf = min(conf, DROPPED_GLYPH_CONFIDENCE)  # ink the classifier calls blank: look again
+        text = "".join(d.label for d in digits)
+        out.append((FieldReading(w.spec.name, w.spec.kind, text, float(conf), tuple(digits), box=w.images.box,
+                                 crop=w.images.gray), gain))
+    return out
 
 
 def judge(template: Template, fields: list[FieldReading], reg: RegistrationResult,

@@ -1,9 +1,10 @@
 """Training augmentation that makes MNIST digits look like crops cut from phone photos.
 
 An MNIST digit (white on black, 28x28) is upscaled, deformed (affine, elastic),
-its stroke made thicker or thinner or redrawn with an even-width pen (``strokes``), then printed as dark ink on paper of random
-brightness with uneven light, blur, noise, salt-and-pepper and a random crop size
-and margin. The result goes through the same ``normalize_digit`` as real crops,
+its stroke made thicker or thinner or redrawn with an even-width pen (``strokes``:
+ball-point strokes barely change width, MNIST's do), then printed as dark ink on
+paper of random brightness with uneven light, blur, noise, salt-and-pepper and a
+random crop size and margin. The result goes through the same ``normalize_digit`` as real crops,
 so the network learns on exactly the kind of input it sees in use.
 """
 
@@ -106,16 +107,17 @@ def _resize_and_margin(img: npt.NDArray[np.uint8], rng: np.random.Generator) -> 
     return cv2.copyMakeBorder(img, *[int(p) for p in pads], cv2.BORDER_CONSTANT, value=paper)
 
 
-def photo_like_crop(digit: npt.NDArray[np.uint8], rng: np.random.Generator) -> npt.NDArray[np.uint8]:
-    """A dark-on-light crop, as from a photo, made from one MNIST digit (white on black)."""
+def photo_like_crop(digit: npt.NDArray[np.uint8], rng: np.random.Generator, pen: float = PEN) -> npt.NDArray[np.uint8]:
+    """A dark-on-light crop, as from a photo, made from one MNIST digit (white on black);
+    ``pen``: the chance its strokes are redrawn with an even-width pen."""
     img = cv2.resize(digit, (WORK, WORK), interpolation=cv2.INTER_LINEAR)
     img = _affine(img, rng)
     if rng.random() < 0.5:
         img = _elastic(img, rng)
     style = rng.random()
-    if style < PEN:
+    if style < pen:
         img = _pen(img, rng)
-    elif style < PEN + (1 - PEN) * 0.5:
+    elif style < pen + (1 - pen) * 0.5:
         img = _thickness(img, rng)
     img = _print_on_paper(img, rng)
     img = _resize_and_margin(img, rng)
@@ -125,7 +127,7 @@ def photo_like_crop(digit: npt.NDArray[np.uint8], rng: np.random.Generator) -> n
 
 
 def augment_batch(
-    digits: npt.NDArray[np.uint8], rng: np.random.Generator, probability: float = 0.7
+    digits: npt.NDArray[np.uint8], rng: np.random.Generator, probability: float = 0.7, pen: float = PEN
 ) -> npt.NDArray[np.float32]:
     """Normalised (N, 28, 28) float32 training images; ``probability`` of each being augmented.
 
@@ -134,7 +136,7 @@ def augment_batch(
     """
     out = np.empty((len(digits), 28, 28), np.float32)
     for i, d in enumerate(digits):
-        crop = photo_like_crop(d, rng) if rng.random() < probability else 255 - d
+        crop = photo_like_crop(d, rng, pen) if rng.random() < probability else 255 - d
         norm = normalize_digit(crop)
         if norm.blank:  # augmentation erased the digit: fall back to the clean one
             norm = normalize_digit(255 - d)

@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from marksocr import __version__
 from marksocr.domain import DataError
-from marksocr.recognition.augment import augment_batch
+from marksocr.recognition.augment import PEN, augment_batch
 from marksocr.recognition.calibration import expected_calibration_error, fit_temperature, softmax
 from marksocr.recognition.card import file_sha256, write_card
 from marksocr.recognition.mnist import DigitSet, load_mnist
@@ -43,6 +43,7 @@ class TrainConfig:
     limit: Optional[int] = None
     augment: Optional[bool] = None  # default: on for "default", off for the baselines
     augment_probability: float = 0.5
+    augment_pen: float = PEN  # share of augmented digits redrawn with an even-width pen
     data_dir: Optional[Path] = None
     extra_dir: Optional[Path] = None
     init: Optional[Path] = None  # start from this model's weights (fine-tuning, retraining with extra crops)
@@ -138,7 +139,7 @@ def _sequence(prepared: Prepared, config: TrainConfig) -> Any:
                 x = self.clean[idx]
             else:
                 rng = np.random.default_rng((config.seed, self.epoch, i))
-                x = augment_batch(prepared.train_raw[idx], rng, config.augment_probability)
+                x = augment_batch(prepared.train_raw[idx], rng, config.augment_probability, config.augment_pen)
             return x[..., None], prepared.train_labels[idx].astype(np.int32)
 
         epoch = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from marksocr.domain import DigitReading, FieldKind, FieldReading, FieldSpec, Template
-from marksocr.pipeline.decoding import decode_marks, decode_roster
+from marksocr.pipeline.decoding import decode_marks, decode_roster, segmentation_for_sum
 
 TPL = Template(name="t", fields=(
     FieldSpec("Q1", FieldKind.MARK, (0.5, 0.3, 0.2, 0.05), max=10),
@@ -84,3 +84,30 @@ def test_roster_decoding_picks_most_probable_entry():
     r = field("roll_no", FieldKind.ROLL_NO, digit(("2", .99)), digit(("1", .6), ("7", .39)), digit(("3", .99)))
     assert decode_roster(r, {"273", "213x", "873"}) == "273"
     assert decode_roster(r, {"999"}) is None  # far less probable than the reading: no guess
+
+
+def test_another_segmentation_that_agrees_with_the_total_replaces_the_reading():
+    """A 10 whose 1 ran into the 0 was read as 0; read as 10 (a cut, less probable), the marks
+    add up to the written total, so the cut reading is taken, still with its low confidence."""
+    zero = field("Q1", FieldKind.MARK, digit(("0", .9)))
+    ten = field("Q1", FieldKind.MARK, digit(("1", .12)), digit(("0", .12)))
+    q2 = field("Q2", FieldKind.MARK, digit(("7", .99)))
+    total = field("total", FieldKind.TOTAL, digit(("1", .99)), digit(("7", .99)))
+    other_total = field("total", FieldKind.TOTAL, digit(("1", .3)), digit(("1", .3)), digit(("7", .3)))
+    options = [[(zero, 0.0), (ten, math.log(0.12))], [(q2, 0.0)], [(total, 0.0), (other_total, math.log(0.2))]]
+    out = segmentation_for_sum(TPL, options)
+    assert [r.text for r in out] == ["10", "7", "17"]
+    assert out[0].confidence < 0.5
+
+
+def test_segmentation_is_kept_when_no_alternative_agrees_or_none_is_needed():
+    q1 = field("Q1", FieldKind.MARK, digit(("5", .9)))
+    q1_alt = field("Q1", FieldKind.MARK, digit(("1", .2)), digit(("5", .2)))
+    q2 = field("Q2", FieldKind.MARK, digit(("7", .99)))
+    agree = field("total", FieldKind.TOTAL, digit(("1", .99)), digit(("2", .99)))
+    disagree = field("total", FieldKind.TOTAL, digit(("3", .99)), digit(("0", .99)))
+    for total in (agree, disagree):  # 5 + 7 = 12 needs nothing; 30 no segmentation can reach
+        out = segmentation_for_sum(TPL, [[(q1, 0.0), (q1_alt, math.log(0.2))], [(q2, 0.0)], [(total, 0.0)]])
+        assert out[0].text == "5"
+    improbable = [[(q1, 0.0), (q1_alt, math.log(1e-5))], [(q2, 0.0)], [(field("total", FieldKind.TOTAL, digit(("2", .99)), digit(("2", .99))), 0.0)]]
+    assert segmentation_for_sum(TPL, improbable)[0].text == "5"  # 15 + 7 = 22, but far too improbable

@@ -123,7 +123,7 @@ def test_coverage_rows_trade_review_for_fewer_errors(report):
 def test_every_plot_is_a_real_png(report, name):
     path = report[0] / PLOTS[name]
     assert path.is_file(), path
-    assert path.stat().st_size > 10_000  # an empty figure is a few kB
+    assert path.stat().st_size > 6_000  # an empty figure is a few kB (one misclassified digit drawn: ~9 kB)
     with Image.open(path) as img:
         assert img.format == "PNG"
         assert img.width >= 400 and img.height >= 150  # one row of misclassified digits is ~200 px
