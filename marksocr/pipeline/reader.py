@@ -38,13 +38,11 @@ from marksocr import settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_THRESHOLD = settings.DEFAULT_THRESHOLD  # 0.997, one source for CLI, GUI and reader
+DEFAULT_THRESHOLD = settings.DEFAULT_THRESHOLD  # one source for CLI, GUI and reader
 """Lowest per-character confidence for ``auto`` (mark/total digits: this minus
-``SUM_CHECK_RELIEF``, i.e. 0.747). Chosen with benchmarks/sheets.py on 900 held-out sheets
-(seed 2000, 9 sets, model default-20261121-9f6feb45; benchmarks/RESULTS-sheets.md): roll numbers
-and subject codes, which nothing checks without a roster, were misread with confidence 0.98
-(5 wrong of 211 auto sheets), 0.99 (2/173) and even 0.995 (2/135: ambiguous MNIST 6/4 and 9/7);
-0.997 gave 0 wrong of 99 auto sheets (11% auto). Safety first: lower it only with a roster."""
+``SUM_CHECK_RELIEF``). Chosen on tuning sheets, see ``settings.DEFAULT_THRESHOLD``: roll numbers
+and subject codes, which nothing checks without a roster, are where confident misreads happen
+(ambiguous MNIST 6/4 and 9/7). Safety first: lower it only with a roster or new measurements."""
 
 SUM_CHECK_RELIEF = 0.25
 """How much lower the threshold is for mark/total digits when the template has a total: a
