@@ -35,6 +35,10 @@ STRONG_INK = 150
 """Normalised grey level (paper = 255) below which a pixel is surely ink."""
 WEAK_INK = 212
 """Normalised grey level below which a pixel is ink when connected to strong ink."""
+SPECK = 0.03
+"""Components smaller than (this x the writing box's shorter side) squared are dust, not ink. The
+shorter side: in a tall, narrow table cell the box height overstates the writing's size, and a
+decimal point was dropped as dust."""
 
 
 @dataclass
@@ -238,7 +242,7 @@ def filter_components(mask: np.ndarray, inner: PixelBox, cells: Optional[list[tu
         return mask
     area = stats[:, cv2.CC_STAT_AREA]
     ww, hh = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
-    keep = area >= max(4, int((0.035 * h) ** 2))
+    keep = area >= max(4, int((SPECK * min(h, w)) ** 2))
     keep &= ~((np.minimum(ww, hh) <= 2) & (np.maximum(ww, hh) >= 4 * np.minimum(ww, hh)))
     inside = np.bincount(labels[y:y + h, x:x + w].ravel(), minlength=n)
     keep &= inside / np.maximum(area, 1) >= min_inside

@@ -221,7 +221,8 @@ def judge(template: Template, fields: list[FieldReading], reg: RegistrationResul
         low = [d for d in f.digits if d.confidence < t]
         for d in low:
             alts = " or ".join(a if a else "nothing" for a, _ in d.alternatives[:2])
-            field_reasons[f.name].append(f"{f.name}: unsure character ({d.confidence:.2f}: {alts})")
+            shown = f"{d.confidence:.2f}" if d.confidence < 0.99 else f"{d.confidence:.4f}"  # 0.9967 is not "1.00"
+            field_reasons[f.name].append(f"{f.name}: unsure character ({shown}: {alts})")
         if not f.digits and f.confidence < t:
             field_reasons[f.name].append(f"{f.name}: looks empty but has stray marks ({f.confidence:.2f})")
         elif f.digits and not low and f.confidence < t:

@@ -109,3 +109,16 @@ def test_sum_checked_marks_need_less_confidence_than_ids():
     r = read(VALUES, ScriptedClassifier(labels, confidence={id_digit: 0.8}, second={id_digit: "7"}), threshold=0.9,
              roll_numbers={VALUES["roll_no"]})
     assert r.status == SheetStatus.AUTO, r.reasons
+
+
+def test_a_digit_just_below_a_high_threshold_is_not_shown_as_certain():
+    from marksocr.domain import DigitReading, FieldKind, FieldReading, FieldSpec, Template
+    from marksocr.imaging.register import RegistrationResult
+    from marksocr.pipeline.reader import judge
+
+    tpl = Template(name="t", fields=(FieldSpec("roll_no", FieldKind.ROLL_NO, (0.1, 0.1, 0.5, 0.05)),))
+    digit = DigitReading("9", 0.9967, (0, 0, 5, 5), (("9", 0.9967), ("8", 0.002)))
+    field = FieldReading("roll_no", FieldKind.ROLL_NO, "9", 0.9967, (digit,))
+    _, status, reasons = judge(tpl, [field], RegistrationResult(True, "markers", 0.95), ReadOptions(threshold=0.997))
+    assert status == SheetStatus.NEEDS_REVIEW
+    assert "roll_no: unsure character (0.9967: 9 or 8)" in reasons

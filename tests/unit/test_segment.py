@@ -89,6 +89,19 @@ def test_a_one_written_a_little_inside_a_narrow_box_is_not_border_residue():
     assert fi.clean[:, M - 3:M + 4].sum() == 0  # the rule itself is still gone
 
 
+def test_a_small_decimal_point_in_a_tall_narrow_cell_is_not_dust():
+    bw, bh = 128, 162
+    img = np.full((bh + 2 * M, bw + 2 * M), 235, np.uint8)
+    cv2.rectangle(img, (M, M), (M + bw, M + bh), 40, 2)
+    sf.draw_digit(img, "4", M + 14, M + 50, 40, 60, thickness=4)
+    cv2.circle(img, (M + 64, M + 106), 3, 0, -1)  # ~29 px of ink: less than (0.035 x 162)^2 = 32
+    sf.draw_digit(img, "5", M + 74, M + 50, 40, 60, thickness=4)
+    spec = FieldSpec("f", FieldKind.MARK, (0, 0, 1, 1))
+    fi = clean_crop(img, spec, (M, M, bw, bh), (0, 0, img.shape[1], img.shape[0]))
+    seg = segment_field(fi.clean, fi.cleaned, fi.inner, allow_point=True)
+    assert [g.kind for g in seg.glyphs] == ["digit", "point", "digit"]
+
+
 def test_broken_strokes_are_one_digit():
     img = field_image()
     sf.draw_digit(img, "5", M + 120, M + 20, 40, 60, thickness=4)
