@@ -22,7 +22,7 @@ import numpy.typing as npt
 from marksocr import __version__
 from marksocr.domain import DataError
 from marksocr.recognition.augment import PEN, augment_batch
-from marksocr.recognition.calibration import expected_calibration_error, fit_temperature, softmax
+from marksocr.recognition.calibration import expected_calibration_error, fit_temperature
 from marksocr.recognition.card import file_sha256, write_card
 from marksocr.recognition.mnist import DigitSet, load_mnist
 from marksocr.recognition.normalize import normalize_batch, normalize_digit
