@@ -450,14 +450,8 @@ def _host(piece: _Group, groups: list[_Group], pad: float) -> Optional[int]:
 
 
 def _glyph(cleaned: GrayImage, g: _Group, alts: list[list[_Group]]) -> Glyph:
-    made: dict[int, Glyph] = {}  # a part shared by several cuts becomes one Glyph (classified once)
-
-    def one(p: _Group) -> Glyph:
-        if id(p) not in made:
-            made[id(p)] = Glyph("digit", (p.x, p.y, p.w, p.h), _crop(cleaned, p))
-        return made[id(p)]
-
-    return Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g), splits=[[one(p) for p in parts] for parts in alts])
+    splits = [[Glyph("digit", (p.x, p.y, p.w, p.h), _crop(cleaned, p)) for p in parts] for parts in alts]
+    return Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g), splits=splits)
 
 
 def _one_point(glyphs: list[Glyph]) -> list[Glyph]:

@@ -28,8 +28,8 @@ noise the segmenter kept, and are left out (the field keeps a low confidence, se
 
 
 def glyph_crops(glyphs: Sequence[Glyph]) -> list[np.ndarray]:
-    """Crops to classify for ``glyphs``, in the order :func:`decide_glyphs` consumes them (a part
-    shared by several cut alternatives is classified once)."""
+    """Crops to classify for ``glyphs``, in the order :func:`decide_glyphs` consumes them (a
+    glyph object listed twice, e.g. a part shared by two cuts, is classified once)."""
     return [g.crop for g in _to_classify(glyphs)]
 
 
@@ -129,9 +129,15 @@ def _text(digits: Sequence[DigitReading]) -> str:
     return "".join(d.label for d in digits)
 
 
-def _glyph_options(glyphs, probs, first, count, valid):
+_Raw = list[tuple[Glyph, Optional[np.ndarray], list[tuple[Sequence[Glyph], np.ndarray]]]]
+"""Per glyph: (glyph, its probabilities as one digit or None for a point, [(cut, its parts' probabilities)])."""
+
+
+def _glyph_options(glyphs: Sequence[Glyph], probs: np.ndarray, first: int, count: Optional[tuple[int, int]],
+                   valid: Optional[Callable[[str], bool]]) -> tuple[_Raw, list[list["_Option"]]]:
+    """Each glyph's ways to be read (whole, or one of its cuts) with their scores."""
     row = {id(g): first + i for i, g in enumerate(_to_classify(glyphs))}
-    raw = []  # (glyph, probs as one digit, [(cut, its probs), ...]); points: no probs
+    raw: _Raw = []
     for g in glyphs:
         if g.kind == "point":
             raw.append((g, None, []))
@@ -160,7 +166,9 @@ def _glyph_options(glyphs, probs, first, count, valid):
     return raw, options
 
 
-def _render(raw, options: list[list["_Option"]], choice: list[int]) -> list[DigitReading]:
+def _render(raw: _Raw, options: list[list["_Option"]], choice: list[int]) -> list[DigitReading]:
+    """The characters of one choice per glyph, each digit's confidence scaled by how clearly its
+    choice beat the best choice that reads differently."""
     digits: list[DigitReading] = []
     for (g, p, _), opts, c in zip(raw, options, choice):
         if p is None:

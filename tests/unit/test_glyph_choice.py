@@ -12,10 +12,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 import sheet_fakes as sf  # noqa: E402
 
-from marksocr.domain import FieldKind, FieldSpec  # noqa: E402
+from marksocr.domain import FieldKind, FieldSpec, Template  # noqa: E402
 from marksocr.imaging.fields import clean_crop  # noqa: E402
 from marksocr.imaging.segment import Glyph, segment_field  # noqa: E402
 from marksocr.pipeline.glyphs import decide_glyphs, glyph_crops  # noqa: E402
+from marksocr.pipeline.reader import _validator  # noqa: E402
 
 
 def _g(x: int, w: int, splits=None) -> Glyph:
@@ -30,7 +31,8 @@ def _onehot(label: int, p: float) -> np.ndarray:
 
 def test_known_count_cuts_every_run_that_needs_it():
     """Two wide glyphs, each two touching digits, in a 4-digit field: each cut alone would not
-    reach 4 digits, so only the combination can be right."""
+    reach 4 digits, so only the combination can be right (a per-cut length check, as the reader
+    once passed, refused both cuts)."""
     a1, a2, b1, b2 = _g(0, 20), _g(20, 20), _g(60, 20), _g(80, 20)
     glyphs = [_g(0, 42, [[a1, a2]]), _g(60, 42, [[b1, b2]])]
     # rows follow glyph_crops: whole A, its parts, whole B, its parts
@@ -39,7 +41,9 @@ def test_known_count_cuts_every_run_that_needs_it():
     assert len(glyph_crops(glyphs)) == len(probs)
     free = "".join(d.label for d in decide_glyphs(glyphs, probs, 0))
     assert free == "08"  # without a count the wide single digits win (ratio ~1)
-    digits = decide_glyphs(glyphs, probs, 0, count=(4, 4))
+    spec = FieldSpec("roll_no", FieldKind.ROLL_NO, (0.1, 0.1, 0.5, 0.05), extra={"digits": 4})
+    valid = _validator(spec, Template(name="t", fields=(spec,)))  # what the reader passes
+    digits = decide_glyphs(glyphs, probs, 0, count=(4, 4), valid=valid)
     assert "".join(d.label for d in digits) == "1234"
     assert max(d.confidence for d in digits) < 0.9  # a forced choice stays unsure
 
