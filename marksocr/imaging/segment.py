@@ -341,7 +341,7 @@ def _rejoin_across_lines(groups: list[_Group], cells: list[tuple[int, int]]) -> 
         right = [g for g in groups if abs(g.x - line_x) <= tol]
         for a in left:
             for b in right:
-                if a not in groups or b not in groups:
+                if a is b or a not in groups or b not in groups:  # a speck on the line is both
                     continue
                 v_ov = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
                 m = a.merged(b)

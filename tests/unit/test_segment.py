@@ -195,3 +195,16 @@ def test_comb_digit_overflowing_into_next_cell_stays_whole():
     _, seg = segment(img, cells=6)
     assert len(seg.glyphs) == 1 and seg.glyphs[0].cell == 1
     assert seg.glyphs[0].box[2] >= 50  # both sides of the comb line belong to the digit
+
+
+def test_speck_on_a_comb_line_does_not_break_rejoining():
+    """A speck narrower than the tolerance sits at both sides of a comb line: it is no digit to join with itself."""
+    from marksocr.imaging.segment import _Group, _rejoin_across_lines
+
+    mask = np.zeros((40, 120), np.uint8)
+    mask[15:19, 39:42] = 1  # speck on the line at x=40
+    cv2.line(mask, (50, 8), (52, 32), 1, 3)  # a 1 in the second cell
+    speck = _Group.of(np.where(np.arange(120) < 45, mask, 0).astype(np.uint8))
+    one = _Group.of(np.where(np.arange(120) >= 45, mask, 0).astype(np.uint8))
+    out = _rejoin_across_lines([speck, one], [(0, 40), (40, 80), (80, 120)])
+    assert len(out) == 2 and any(g is one for g in out)
