@@ -208,14 +208,21 @@ def _projection_split(g: _Group, n: int) -> list[_Group]:
     return out
 
 
+EDGE_CUT = 0.06
+"""A ``1`` written tight against the next digit (``10``) may be only 6-15 % of the group's width:
+cuts that close to the left edge are offered too, when the piece they leave is a tall straight
+stroke. (Not the right edge: there the straight stem of a ``9`` or ``4`` would pass as a ``1``.)"""
+
+
 def _cut_candidates(g: _Group, max_cuts: int = 3) -> list[list[_Group]]:
     """Alternative 2-way cuts of a group: along straight or slanted lines through the deepest
-    minima of the (sheared) column ink profile, between 15% and 85% of its width."""
+    minima of the (sheared) column ink profile, between 15% and 85% of its width; plus the best
+    cut nearer the left edge (from :data:`EDGE_CUT`) that leaves a tall straight stroke (a ``1``)."""
     ys, xs = np.nonzero(g.mask[g.y:g.y + g.h, g.x:g.x + g.w])
     if len(xs) < 10:
         return []
     cy = g.h / 2.0
-    scored: list[tuple[float, float, float]] = []  # (profile value, shear, cut position)
+    scored: list[tuple[float, float, float, bool]] = []  # (profile value, shear, cut position, near an edge)
     for shear in SHEARS:
         xp = xs - shear * (ys - cy)
         x0 = xp.min()
@@ -223,16 +230,21 @@ def _cut_candidates(g: _Group, max_cuts: int = 3) -> list[list[_Group]]:
         prof = np.bincount(np.round(xp - x0).astype(int), minlength=int(width) + 1).astype(float)
         prof = np.convolve(prof, np.ones(3) / 3, mode="same")
         lo, hi = int(0.15 * width), int(0.85 * width)
-        for i in range(lo + 1, hi - 1):
+        for i in range(max(1, int(EDGE_CUT * width)), hi - 1):
             if prof[i] <= prof[i - 1] and prof[i] <= prof[i + 1]:
-                scored.append((prof[i], shear, x0 + i))
+                scored.append((prof[i], shear, x0 + i, i <= lo))
     scored.sort()
     out: list[list[_Group]] = []
     used: list[tuple[float, float]] = []
-    for _, shear, cut in scored:
+    edge_taken = False
+    for _, shear, cut, edge in scored:
+        if (edge and edge_taken) or (not edge and len(out) - edge_taken >= max_cuts):
+            continue
         if any(sh == shear and abs(cut - c) < 0.12 * g.w for sh, c in used):
             continue
         left = (xs - shear * (ys - cy)) < cut
+        if edge and (left.sum() < 5 or np.ptp(ys[left]) < 0.7 * g.h or _linearity(xs[left], ys[left]) < EDGE_LINEARITY):
+            continue
         parts = []
         for sel in (left, ~left):
             m = np.zeros_like(g.mask)
@@ -241,8 +253,7 @@ def _cut_candidates(g: _Group, max_cuts: int = 3) -> list[list[_Group]]:
         if min(p.area for p in parts) > 0 and min(p.h for p in parts) >= 0.55 * g.h:  # a flat piece is no digit
             out.append(parts)
             used.append((shear, cut))
-        if len(out) == max_cuts:
-            break
+            edge_taken = edge_taken or edge
     return out
 
 
@@ -427,10 +438,18 @@ def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
     return Segmentation(glyphs, empty_conf, {"segments": overlay})
 
 
+EDGE_LINEARITY = 6.0
+"""How straight (see :func:`stroke_linearity`) the narrow piece of a cut near an edge must be."""
+
+
 def stroke_linearity(crop: GrayImage) -> float:
     """How straight the ink of a glyph crop is: sqrt of the ratio of the principal variances of
     its ink pixels (a straight ``1`` stroke ~8 or more; the arc of half a ``0`` ~3-5)."""
     ys, xs = np.nonzero(crop < 160)
+    return _linearity(xs, ys)
+
+
+def _linearity(xs: np.ndarray, ys: np.ndarray) -> float:
     if len(xs) < 5:
         return 0.0
     cov = np.cov(np.vstack([xs, ys]).astype(np.float64))

@@ -17,7 +17,7 @@ from typing import Optional
 import numpy as np
 
 from marksocr.domain import DigitReading
-from marksocr.imaging.segment import Glyph, stroke_linearity
+from marksocr.imaging.segment import EDGE_LINEARITY, Glyph, stroke_linearity
 
 log = logging.getLogger(__name__)
 
@@ -52,20 +52,50 @@ def _digit(label_probs: np.ndarray, box, crop, factor: float = 1.0) -> DigitRead
     return DigitReading(alts[0][0], alts[0][1], box, alts, crop)
 
 
-def one_digit_prior(ratio: float) -> float:
+WIDEST_SINGLE = (1.43, 1.0, 1.67, 1.25, 1.25, 1.67, 1.11, 1.25, 1.25, 1.05)
+"""Per digit 0..9: the width/height of its ink box that 99 % of single MNIST training digits stay
+under (measured on the 60,000 training digits, ink > 60 of 255; medians 0.4 for ``1`` to 0.95
+for ``2``/``5``). A glyph read whole as a ``6`` but 1.4 times as wide as high is more likely a
+touching ``50`` than a ``6``; a ``2`` or ``5`` that wide is still common."""
+
+WIDTH_MARGIN = 0.5
+"""Beyond its digit's :data:`WIDEST_SINGLE`, the one-digit prior falls to its floor over this much
+more width/height (handwriting other than MNIST's is allowed to be somewhat wider)."""
+
+
+def one_digit_prior(ratio: float, label: Optional[int] = None) -> float:
     """Prior probability that a glyph of this width/height is one digit rather than several
     touching ones: 0.9 up to 1.2, falling to 0.3 at 2.0 (wide single digits are common,
-    touching digits less so).
+    touching digits less so). With ``label`` (what the classifier reads the whole glyph as), it
+    also falls from 0.9 at that digit's :data:`WIDEST_SINGLE` to 0.3 :data:`WIDTH_MARGIN` later.
 
     Against it, a cut scores ``(1 - prior) * product of its parts' confidences, squared``:
     digit classifiers are overconfident on pieces of digits, so two parts at 0.9 count as 0.66.
     """
-    return float(np.clip(0.9 - 0.6 * (ratio - 1.2) / (2.0 - 1.2), 0.3, 0.9))
+    prior = float(np.clip(0.9 - 0.6 * (ratio - 1.2) / (2.0 - 1.2), 0.3, 0.9))
+    if label is not None:
+        prior = min(prior, float(np.clip(0.9 - 0.6 * (ratio - WIDEST_SINGLE[label]) / WIDTH_MARGIN, 0.3, 0.9)))
+    return prior
 
 
 ONE_MIN_LINEARITY = 5.0
 """A cut part read as ``1`` must be a fairly straight stroke; the arc of half a ``0`` or the
 side of a wide ``4`` is not (the classifier is overconfident on such halves)."""
+
+
+ONE_BESIDE_PRIOR = 0.4
+"""One-digit prior of a glyph that has a cut leaving a narrow, straight, confidently read ``1`` at
+its left (a ``1`` written tight against the next digit: ``10`` read whole as ``0``). Such a
+stroke beside a digit is strong evidence of two digits; the call stays close, so it goes to review."""
+
+
+def _one_beside(g: Glyph, cuts: Sequence[tuple[Sequence[Glyph], np.ndarray]]) -> bool:
+    """Whether a 2-way cut of ``g`` leaves a narrow straight ``1`` (p >= 0.9) at the left."""
+    for alt, pp in cuts:
+        if (len(alt) == 2 and alt[0].box[2] <= 0.25 * g.box[2] and int(np.argmax(pp[0])) == 1
+                and float(pp[0].max()) >= 0.9 and stroke_linearity(alt[0].crop) >= EDGE_LINEARITY):
+            return True
+    return False
 
 
 def _plausible_ones(parts: Sequence[Glyph], pp: np.ndarray) -> np.ndarray:
@@ -156,7 +186,9 @@ def _glyph_options(glyphs: Sequence[Glyph], probs: np.ndarray, first: int, count
                     if valid("".join(whole[:i]) + "".join(str(int(np.argmax(q))) for q in pp) + "".join(whole[i + 1:]))]
         if count is not None:  # a cut that overshoots the count even with every other glyph whole
             cuts = [(alt, pp) for alt, pp in cuts if n_whole - 1 + len(alt) <= count[1]]
-        prior = one_digit_prior(g.box[2] / max(1.0, g.box[3]))
+        prior = one_digit_prior(g.box[2] / max(1.0, g.box[3]), int(np.argmax(p)))
+        if _one_beside(g, cuts):
+            prior = min(prior, ONE_BESIDE_PRIOR)
         blank = float(p.max()) <= BLANK_MAX_PROB
         opts = [_Option(None, p, 0 if blank else 1, prior * float(p.max()))]
         for alt, pp in cuts:

@@ -27,7 +27,7 @@ from typing import Any, Optional
 import cv2
 import numpy as np
 
-from marksocr.domain import FieldKind, FieldReading, FieldSpec, SheetReading, SheetStatus, Template
+from marksocr.domain import DigitReading, FieldKind, FieldReading, FieldSpec, SheetReading, SheetStatus, Template
 from marksocr.imaging.fields import FieldImages, clean_field
 from marksocr.imaging.register import DEFAULT_PAGE_WIDTH, RegistrationResult, reference_page, register_page
 from marksocr.imaging.segment import Segmentation, segment_field
@@ -61,6 +61,9 @@ DROPPED_GLYPH_CONFIDENCE = 0.5
 
 SEGMENTATION_ALTERNATIVES = 4
 """Readings kept per free mark/total field (its own and other segmentations) for the sum."""
+
+HALF_MARK_DIGITS = ("5", "0")
+"""What may follow a decimal point in a mark or total (interfaces.md: half marks, ``7.5``)."""
 
 DebugCallback = Callable[[str, np.ndarray], None]
 
@@ -198,6 +201,8 @@ def _field_readings(w: _Field, probs: np.ndarray, template: Template) -> list[tu
     n_glyphs = sum(1 for g in w.seg.glyphs if g.kind == "digit")
     out = []
     for digits, gain in alts:
+        if w.spec.kind in (FieldKind.MARK, FieldKind.TOTAL):
+            digits = _half_mark(digits)
         conf = min((d.confidence for d in digits), default=w.seg.empty_confidence)
         if sum(1 for d in digits if d.label != ".") < n_glyphs and not any(g.splits for g in w.seg.glyphs):
             conf = min(conf, DROPPED_GLYPH_CONFIDENCE)  # ink the classifier calls blank: look again
@@ -205,6 +210,24 @@ def _field_readings(w: _Field, probs: np.ndarray, template: Template) -> list[tu
         out.append((FieldReading(w.spec.name, w.spec.kind, text, float(conf), tuple(digits), box=w.images.box,
                                  crop=w.images.gray), gain))
     return out
+
+
+def _half_mark(digits: list[DigitReading]) -> list[DigitReading]:
+    """Marks are whole or half (``7.5``): the one digit after a decimal point is a 5 or a 0. Where
+    the classifier's top answer there is another digit (a hasty 5 read as 9 or 3), the likelier of
+    5 and 0 among its alternatives is taken, with a confidence no higher than the classifier's own
+    top answer had (the reading changes, the trust does not grow)."""
+    labels = [d.label for d in digits]
+    if labels.count(".") != 1 or labels.index(".") != len(labels) - 2 or labels[-1] in HALF_MARK_DIGITS:
+        return digits
+    frac = digits[-1]
+    allowed = [(lab, p) for lab, p in frac.alternatives if lab in HALF_MARK_DIGITS]
+    if not allowed:
+        return digits
+    label, p = max(allowed, key=lambda a: a[1])
+    conf = min(frac.confidence, p / max(sum(q for _, q in allowed), 1e-12))
+    alternatives = ((label, conf),) + tuple(a for a in frac.alternatives if a[0] != label)
+    return digits[:-1] + [replace(frac, label=label, confidence=conf, alternatives=alternatives)]
 
 
 def judge(template: Template, fields: list[FieldReading], reg: RegistrationResult,

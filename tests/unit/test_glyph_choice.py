@@ -15,7 +15,7 @@ import sheet_fakes as sf  # noqa: E402
 from marksocr.domain import FieldKind, FieldSpec, Template  # noqa: E402
 from marksocr.imaging.fields import clean_crop  # noqa: E402
 from marksocr.imaging.segment import Glyph, segment_field  # noqa: E402
-from marksocr.pipeline.glyphs import decide_glyphs, glyph_crops  # noqa: E402
+from marksocr.pipeline.glyphs import decide_glyphs, glyph_crops, one_digit_prior  # noqa: E402
 from marksocr.pipeline.reader import _validator  # noqa: E402
 
 
@@ -82,3 +82,28 @@ def test_run_of_three_touching_digits_in_a_field_of_known_length_gets_a_three_wa
         return len(parts) == 3 and all(abs(p.box[0] + p.box[2] / 2 - c) < 12 for p, c in zip(parts, centres))
 
     assert any(fits(parts) for parts in seg.glyphs[0].splits)
+
+
+def test_one_digit_prior_knows_how_wide_each_digit_gets():
+    """A glyph read whole as a 6 but 1.4 times as wide as high is rarely one 6 (a touching 50
+    is likelier); a 2 that wide is common."""
+    assert one_digit_prior(1.42, 6) < 0.6
+    assert one_digit_prior(1.42, 2) == one_digit_prior(1.42) > 0.7  # only the general width prior
+
+
+def test_a_one_written_tight_against_a_zero_reads_ten(classifier):
+    """A straight 1 touching the left of a 0 makes a glyph no wider than a 0: the classifier reads
+    it whole as a confident 0. A cut close to the left edge leaves the 1; it must win."""
+    bw, bh, m = 360, 100, 18
+    img = np.full((bh + 2 * m, bw + 2 * m), 235, np.uint8)
+    cv2.rectangle(img, (m, m), (m + bw, m + bh), 40, 2)
+    cv2.line(img, (m + 147, m + 22), (m + 147, m + 82), 0, 4, cv2.LINE_AA)
+    cv2.ellipse(img, (m + 178, m + 52), (26, 31), 0, 0, 360, 0, 4, cv2.LINE_AA)  # touches the 1
+    spec = FieldSpec("Q1", FieldKind.MARK, (0, 0, 1, 1), max=20)
+    fi = clean_crop(img, spec, (m, m, bw, bh), (0, 0, img.shape[1], img.shape[0]))
+    seg = segment_field(fi.clean, fi.cleaned, fi.inner, allow_point=True)
+    assert [g.kind for g in seg.glyphs] == ["digit"]  # one glyph: the 1 and the 0 touch
+    probs = classifier.predict_proba(glyph_crops(seg.glyphs))
+    valid = _validator(spec, Template(name="t", fields=(spec,)))
+    digits = decide_glyphs(seg.glyphs, probs, 0, count=(1, 2), valid=valid)
+    assert "".join(d.label for d in digits) == "10"

@@ -122,3 +122,17 @@ def test_a_digit_just_below_a_high_threshold_is_not_shown_as_certain():
     _, status, reasons = judge(tpl, [field], RegistrationResult(True, "markers", 0.95), ReadOptions(threshold=0.997))
     assert status == SheetStatus.NEEDS_REVIEW
     assert "roll_no: unsure character (0.9967: 9 or 8)" in reasons
+
+
+def test_the_digit_after_a_decimal_point_is_read_as_a_half_mark():
+    """Marks are whole or half: a hasty 5 after the point, read as 9 (with 5 second), is 7.5,
+    but no surer than the classifier was of its own answer, so the sheet still goes to review."""
+    values = dict(VALUES, Q1="7.5", total="34.5")
+    labels = labels_for(values)
+    frac = len(values["roll_no"]) + len(values["subject_code"]) + 1  # the 5 of Q1's 7.5
+    clf = ScriptedClassifier(labels[:frac] + "9" + labels[frac + 1:], confidence={frac: 0.7}, second={frac: "5"})
+    r = read(values, clf)
+    q1 = next(f for f in r.fields if f.name == "Q1")
+    assert q1.text == "7.5"
+    assert q1.digits[-1].confidence <= 0.7 + 1e-6 and q1.digits[-1].alternatives[1][0] == "9"
+    assert r.status == SheetStatus.NEEDS_REVIEW and any("Q1: unsure" in x for x in r.reasons)
