@@ -383,6 +383,14 @@ def _assign_cells(groups: list[_Group], cells: list[tuple[int, int]]) -> dict[in
     return out
 
 
+MIN_PIECE = 0.22
+"""Ink pieces at least this share of the box height are (parts of) digits; smaller ones are
+points, fragments or dust."""
+SMALL_WRITING = 0.6
+"""...or at least this share of the tallest such piece: digits written small in a tall box (a
+``5.5`` in a tall table cell: the second 5's body and flag are each under 22 % of the box)."""
+
+
 def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
                   cells: Optional[list[tuple[int, int]]] = None, allow_point: bool = False,
                   expected: Optional[int] = None) -> Segmentation:
@@ -395,20 +403,25 @@ def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
     box_h = inner[3]
     digit_h = 0.6 * box_h  # typical handwritten digit height in a box
     comps = _components(clean)
-    big = [c for c in comps if max(c.h, c.w) >= 0.22 * box_h]
-    small = [c for c in comps if max(c.h, c.w) < 0.22 * box_h]
+    least = MIN_PIECE * box_h
+    tallest = max((c.h for c in comps if max(c.h, c.w) >= least), default=0)
+    least = min(least, SMALL_WRITING * tallest) if tallest else least  # digits written small in a tall box
+    big = [c for c in comps if max(c.h, c.w) >= least]
+    small = [c for c in comps if max(c.h, c.w) < least]
     glyphs: list[Glyph] = []
     discarded = sum(c.area for c in small)
     if big:
         heights = sorted(c.h for c in big)
-        digit_h = max(0.3 * box_h, float(heights[len(heights) // 2]), 0.6 * digit_h)
+        digit_h = float(heights[len(heights) // 2])
+        if least >= MIN_PIECE * box_h:  # digits of a usual size for the box: not below 36 % of it
+            digit_h = max(0.3 * box_h, digit_h, 0.6 * 0.6 * box_h)
         groups = _group_strokes(big, digit_h)
         # small pieces right beside a digit are fragments of it (unless they are a point)
         if cells:
             per_cell = _assign_cells(groups + [s for s in small if s.area >= 0.02 * digit_h ** 2], cells)
             for i in sorted(per_cell):
                 g = per_cell[i]
-                if max(g.h, g.w) < 0.22 * box_h:
+                if max(g.h, g.w) < least:
                     continue
                 glyphs.append(Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g), cell=i))
             discarded = sum(s.area for s in small if s.area < 0.02 * digit_h ** 2)

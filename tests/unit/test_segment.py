@@ -102,6 +102,24 @@ def test_a_small_decimal_point_in_a_tall_narrow_cell_is_not_dust():
     assert [g.kind for g in seg.glyphs] == ["digit", "point", "digit"]
 
 
+def test_small_digits_in_a_tall_cell_with_a_detached_flag_are_not_dust():
+    """A 5.5 written small in a tall table cell: the second 5's body and its detached flag are each
+    under 22 % of the box height. They are still a digit (the second 5 was lost: 5.5 read as 5)."""
+    bw, bh = 128, 162
+    img = np.full((bh + 2 * M, bw + 2 * M), 235, np.uint8)
+    cv2.rectangle(img, (M, M), (M + bw, M + bh), 40, 2)
+    sf.draw_digit(img, "5", M + 10, M + 64, 30, 38, thickness=3)
+    cv2.circle(img, (M + 55, M + 98), 3, 0, -1)
+    cv2.line(img, (M + 72, M + 67), (M + 96, M + 65), 0, 3)  # the flag of the second 5
+    pts = np.int32([[M + 72, M + 73], [M + 70, M + 83], [M + 86, M + 85], [M + 90, M + 93], [M + 82, M + 99], [M + 68, M + 97]])
+    cv2.polylines(img, [pts], False, 0, 3, cv2.LINE_AA)  # its body: 29 px high, under 0.22 x 162
+    spec = FieldSpec("f", FieldKind.MARK, (0, 0, 1, 1))
+    fi = clean_crop(img, spec, (M, M, bw, bh), (0, 0, img.shape[1], img.shape[0]))
+    seg = segment_field(fi.clean, fi.cleaned, fi.inner, allow_point=True)
+    assert [g.kind for g in seg.glyphs] == ["digit", "point", "digit"]
+    assert seg.glyphs[2].box[1] <= M + 66  # the flag is part of the second 5
+
+
 def test_broken_strokes_are_one_digit():
     img = field_image()
     sf.draw_digit(img, "5", M + 120, M + 20, 40, 60, thickness=4)
