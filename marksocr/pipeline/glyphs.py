@@ -85,15 +85,18 @@ side of a wide ``4`` is not (the classifier is overconfident on such halves)."""
 
 ONE_BESIDE_PRIOR = 0.4
 """One-digit prior of a glyph that has a cut leaving a narrow, straight, confidently read ``1`` at
-its left (a ``1`` written tight against the next digit: ``10`` read whole as ``0``). Such a
-stroke beside a digit is strong evidence of two digits; the call stays close, so it goes to review."""
+its left and a ``0`` beside it (a ``10`` written tight, read whole as ``0``). A straight stroke
+beside a closed loop is strong evidence of two digits; the call stays close, so it goes to review.
+Only for a ``0``: on the tuning sheets the same rule turned a ``2`` with a straight-ish start into
+``12``."""
 
 
 def _one_beside(g: Glyph, cuts: Sequence[tuple[Sequence[Glyph], np.ndarray]]) -> bool:
-    """Whether a 2-way cut of ``g`` leaves a narrow straight ``1`` (p >= 0.9) at the left."""
+    """Whether a 2-way cut of ``g`` leaves a narrow straight ``1`` (p >= 0.9) left of a ``0``."""
     for alt, pp in cuts:
         if (len(alt) == 2 and alt[0].box[2] <= 0.25 * g.box[2] and int(np.argmax(pp[0])) == 1
-                and float(pp[0].max()) >= 0.9 and stroke_linearity(alt[0].crop) >= EDGE_LINEARITY):
+                and int(np.argmax(pp[1])) == 0 and float(pp[0].max()) >= 0.9
+                and stroke_linearity(alt[0].crop) >= EDGE_LINEARITY):
             return True
     return False
 

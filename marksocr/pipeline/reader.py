@@ -19,6 +19,7 @@ ink at all, lower when ink was discarded as noise).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
@@ -62,8 +63,14 @@ DROPPED_GLYPH_CONFIDENCE = 0.5
 SEGMENTATION_ALTERNATIVES = 4
 """Readings kept per free mark/total field (its own and other segmentations) for the sum."""
 
+DROPPED_POINT_CONFIDENCE = 0.5
+"""Confidence of the digit after a "decimal point" left out as a speck (see ``_point_readings``)."""
+
 HALF_MARK_DIGITS = ("5", "0")
 """What may follow a decimal point in a mark or total (interfaces.md: half marks, ``7.5``)."""
+HALF_MARK_MIN_PROBABILITY = 0.05
+"""A digit after a point is taken as the likelier of 5 and 0 only when the classifier gives those
+two at least this much together; else the point itself is in doubt (``_point_readings``)."""
 
 DebugCallback = Callable[[str, np.ndarray], None]
 
@@ -199,10 +206,12 @@ def _field_readings(w: _Field, probs: np.ndarray, template: Template) -> list[tu
     limit = SEGMENTATION_ALTERNATIVES if w.spec.kind in (FieldKind.MARK, FieldKind.TOTAL) and not w.spec.cells else 1
     alts = read_alternatives(w.seg.glyphs, probs, w.first, count, valid=_validator(w.spec, template), limit=limit)
     n_glyphs = sum(1 for g in w.seg.glyphs if g.kind == "digit")
+    if w.spec.kind in (FieldKind.MARK, FieldKind.TOTAL):
+        valid = _validator(w.spec, template)
+        alts = [(d, gain + extra) for digits, gain in alts for d, extra in _point_readings(_half_mark(digits), valid)]
+        alts = [a for i, a in enumerate(alts) if _text(a[0]) not in {_text(b[0]) for b in alts[:i]}]
     out = []
     for digits, gain in alts:
-        if w.spec.kind in (FieldKind.MARK, FieldKind.TOTAL):
-            digits = _half_mark(digits)
         conf = min((d.confidence for d in digits), default=w.seg.empty_confidence)
         if sum(1 for d in digits if d.label != ".") < n_glyphs and not any(g.splits for g in w.seg.glyphs):
             conf = min(conf, DROPPED_GLYPH_CONFIDENCE)  # ink the classifier calls blank: look again
@@ -222,12 +231,39 @@ def _half_mark(digits: list[DigitReading]) -> list[DigitReading]:
         return digits
     frac = digits[-1]
     allowed = [(lab, p) for lab, p in frac.alternatives if lab in HALF_MARK_DIGITS]
-    if not allowed:
+    if sum(p for _, p in allowed) < HALF_MARK_MIN_PROBABILITY:  # no half at all: the point is in doubt
         return digits
     label, p = max(allowed, key=lambda a: a[1])
     conf = min(frac.confidence, p / max(sum(q for _, q in allowed), 1e-12))
     alternatives = ((label, conf),) + tuple(a for a in frac.alternatives if a[0] != label)
     return digits[:-1] + [replace(frac, label=label, confidence=conf, alternatives=alternatives)]
+
+
+def _text(digits: list[DigitReading]) -> str:
+    return "".join(d.label for d in digits)
+
+
+def _point_readings(digits: list[DigitReading], valid: Optional[Callable[[str], bool]]) -> list[tuple[list[DigitReading], float]]:
+    """A reading with a decimal point, and what else it may be (with a log score relative to it).
+
+    After :func:`_half_mark`, a digit other than 5 or 0 after the point makes no mark: the "point"
+    is a speck (a ``14`` with a dot, read ``1.4``), so the point is left out and that digit gets
+    at most :data:`DROPPED_POINT_CONFIDENCE`. A ``.0`` is a mark, but a rare one beside a ``10``
+    with a speck: the reading without the point is offered to the sum check, as likely as the
+    point is unlikely."""
+    labels = [d.label for d in digits]
+    if labels.count(".") != 1 or labels.index(".") != len(labels) - 2:
+        return [(digits, 0.0)]
+    point, frac = digits[-2], digits[-1]
+    without = digits[:-2] + [replace(frac, confidence=min(frac.confidence, DROPPED_POINT_CONFIDENCE))]
+    if valid is not None and not valid(_text(without)):
+        return [(digits, 0.0)]
+    if frac.label not in HALF_MARK_DIGITS:
+        return [(without, 0.0)]
+    if frac.label == "0":
+        pc = min(max(point.confidence, 1e-6), 1 - 1e-6)
+        return [(digits, 0.0), (without, math.log((1 - pc) / pc))]
+    return [(digits, 0.0)]
 
 
 def judge(template: Template, fields: list[FieldReading], reg: RegistrationResult,

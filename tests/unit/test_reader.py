@@ -136,3 +136,14 @@ def test_the_digit_after_a_decimal_point_is_read_as_a_half_mark():
     assert q1.text == "7.5"
     assert q1.digits[-1].confidence <= 0.7 + 1e-6 and q1.digits[-1].alternatives[1][0] == "9"
     assert r.status == SheetStatus.NEEDS_REVIEW and any("Q1: unsure" in x for x in r.reasons)
+
+
+def test_a_point_before_a_digit_that_is_no_half_is_a_speck():
+    """A 12 with a dot between its digits reads 1.2 to the segmenter, but .2 is no mark (whole or
+    half only): the point is left out, and the 2 goes to review."""
+    values = dict(VALUES, Q3="1.2")  # the dot is drawn; the truth is 12 (total 34)
+    r = read(values, ScriptedClassifier(labels_for(values)))
+    q3 = next(f for f in r.fields if f.name == "Q3")
+    assert q3.text == "12" and q3.confidence <= 0.5
+    assert r.status == SheetStatus.NEEDS_REVIEW and any("Q3: unsure" in x for x in r.reasons)
+    assert not any("sum" in x for x in r.reasons)
