@@ -63,6 +63,11 @@ DROPPED_GLYPH_CONFIDENCE = 0.5
 SEGMENTATION_ALTERNATIVES = 4
 """Readings kept per free mark/total field (its own and other segmentations) for the sum."""
 
+LOST_POINT_CONFIDENCE = 0.5
+"""Confidence of a decimal point read where none was seen: ``85`` above a maximum of 10 is 8.5."""
+LOST_POINT_PRIOR = 0.01
+"""How likely a valid mark ending in 5 (``15``) is a half whose point was lost (``1.5``), for the sum."""
+
 DROPPED_POINT_CONFIDENCE = 0.5
 """Confidence of the digit after a "decimal point" left out as a speck (see ``_point_readings``)."""
 
@@ -252,6 +257,8 @@ def _point_readings(digits: list[DigitReading], valid: Optional[Callable[[str], 
     with a speck: the reading without the point is offered to the sum check, as likely as the
     point is unlikely."""
     labels = [d.label for d in digits]
+    if "." not in labels:
+        return _lost_point(digits, valid)
     if labels.count(".") != 1 or labels.index(".") != len(labels) - 2:
         return [(digits, 0.0)]
     point, frac = digits[-2], digits[-1]
@@ -264,6 +271,24 @@ def _point_readings(digits: list[DigitReading], valid: Optional[Callable[[str], 
         pc = min(max(point.confidence, 1e-6), 1 - 1e-6)
         return [(digits, 0.0), (without, math.log((1 - pc) / pc))]
     return [(digits, 0.0)]
+
+
+def _lost_point(digits: list[DigitReading], valid: Optional[Callable[[str], bool]]) -> list[tuple[list[DigitReading], float]]:
+    """A mark ending in 5 whose decimal point the photo lost (``85`` for ``8.5``): when the reading
+    is no valid mark (above the maximum) and the half is, the half is read, its point at
+    :data:`LOST_POINT_CONFIDENCE`; when both are valid, the half is offered to the sum check at
+    :data:`LOST_POINT_PRIOR`."""
+    if valid is None or len(digits) < 2 or digits[-1].label != "5":
+        return [(digits, 0.0)]
+    x, y, w, h = digits[-1].box
+    point = DigitReading(".", LOST_POINT_CONFIDENCE, (max(0, x - 1), y + h - 2, 1, 1),
+                         ((".", LOST_POINT_CONFIDENCE), ("", 1 - LOST_POINT_CONFIDENCE)))
+    half = digits[:-1] + [point, digits[-1]]
+    if not valid(_text(half)):
+        return [(digits, 0.0)]
+    if not valid(_text(digits)):
+        return [(half, 0.0)]
+    return [(digits, 0.0), (half, math.log(LOST_POINT_PRIOR))]
 
 
 def judge(template: Template, fields: list[FieldReading], reg: RegistrationResult,

@@ -147,3 +147,17 @@ def test_a_point_before_a_digit_that_is_no_half_is_a_speck():
     assert q3.text == "12" and q3.confidence <= 0.5
     assert r.status == SheetStatus.NEEDS_REVIEW and any("Q3: unsure" in x for x in r.reasons)
     assert not any("sum" in x for x in r.reasons)
+
+
+def test_a_half_whose_point_the_photo_lost_is_read_as_a_half():
+    """8.5 written, the point lost: 85 is above Q1's maximum of 10, 8.5 is a half: read 8.5,
+    with the point unsure. And 15 in Q2 (maximum 20) is kept, unless the sum wants 1.5."""
+    values = dict(VALUES, Q1="85", total="35.5")  # written without a point: what the segmenter sees
+    r = read(values, ScriptedClassifier(labels_for(values)))
+    got = {f.name: f.text for f in r.fields}
+    assert got["Q1"] == "8.5" and got["Q2"] == "15"
+    assert r.status == SheetStatus.NEEDS_REVIEW and any("Q1: unsure character (0.50" in x for x in r.reasons)
+    values = dict(VALUES, Q2="15", total="20.5")  # 7 + 1.5 + 12: only the half makes the sum
+    r = read(values, ScriptedClassifier(labels_for(values)))
+    assert {f.name: f.text for f in r.fields}["Q2"] == "1.5"
+    assert r.status == SheetStatus.NEEDS_REVIEW
