@@ -226,20 +226,26 @@ def _field_readings(w: _Field, probs: np.ndarray, template: Template) -> list[tu
     return out
 
 
-def _half_mark(digits: list[DigitReading]) -> list[DigitReading]:
+def _half_mark(digits: list[DigitReading], force: bool = False) -> list[DigitReading]:
     """Marks are whole or half (``7.5``): the one digit after a decimal point is a 5 or a 0. Where
     the classifier's top answer there is another digit (a hasty 5 read as 9 or 3), the likelier of
     5 and 0 among its alternatives is taken, with a confidence no higher than the classifier's own
-    top answer had (the reading changes, the trust does not grow)."""
+    top answer had (the reading changes, the trust does not grow). ``force``: the point is sure (the
+    mark is invalid without it), so a 5 or 0 is taken even where the classifier barely offers one,
+    at most :data:`DROPPED_POINT_CONFIDENCE` sure."""
     labels = [d.label for d in digits]
     if labels.count(".") != 1 or labels.index(".") != len(labels) - 2 or labels[-1] in HALF_MARK_DIGITS:
         return digits
     frac = digits[-1]
     allowed = [(lab, p) for lab, p in frac.alternatives if lab in HALF_MARK_DIGITS]
-    if sum(p for _, p in allowed) < HALF_MARK_MIN_PROBABILITY:  # no half at all: the point is in doubt
+    mass = sum(p for _, p in allowed)
+    if mass < HALF_MARK_MIN_PROBABILITY and not force:  # no half at all: the point is in doubt
         return digits
-    label, p = max(allowed, key=lambda a: a[1])
-    conf = min(frac.confidence, p / max(sum(q for _, q in allowed), 1e-12))
+    if mass < HALF_MARK_MIN_PROBABILITY:  # forced, with no real evidence either way: a half (.0 is rare)
+        label, conf = "5", min(frac.confidence, DROPPED_POINT_CONFIDENCE)
+    else:
+        label, p = max(allowed, key=lambda a: a[1])
+        conf = min(frac.confidence, p / mass)
     alternatives = ((label, conf),) + tuple(a for a in frac.alternatives if a[0] != label)
     return digits[:-1] + [replace(frac, label=label, confidence=conf, alternatives=alternatives)]
 
@@ -263,8 +269,8 @@ def _point_readings(digits: list[DigitReading], valid: Optional[Callable[[str], 
         return [(digits, 0.0)]
     point, frac = digits[-2], digits[-1]
     without = digits[:-2] + [replace(frac, confidence=min(frac.confidence, DROPPED_POINT_CONFIDENCE))]
-    if valid is not None and not valid(_text(without)):
-        return [(digits, 0.0)]
+    if valid is not None and not valid(_text(without)):  # the point is needed: the digit after it is a half
+        return [(_half_mark(digits, force=True), 0.0)]
     if frac.label not in HALF_MARK_DIGITS:
         return [(without, 0.0)]
     if frac.label == "0":

@@ -161,3 +161,15 @@ def test_a_half_whose_point_the_photo_lost_is_read_as_a_half():
     r = read(values, ScriptedClassifier(labels_for(values)))
     assert {f.name: f.text for f in r.fields}["Q2"] == "1.5"
     assert r.status == SheetStatus.NEEDS_REVIEW
+
+
+def test_a_needed_point_makes_the_digit_after_it_a_half():
+    """9.5 with the 5 read as a confident 9 and nothing else: 99 is above the maximum, so the
+    point is real and the digit after it is taken as the half, at most 0.5 sure."""
+    values = dict(VALUES, Q1="9.5", total="36.5")
+    labels = labels_for(values)
+    frac = len(values["roll_no"]) + len(values["subject_code"]) + 1
+    r = read(values, ScriptedClassifier(labels[:frac] + "9" + labels[frac + 1:]))
+    q1 = next(f for f in r.fields if f.name == "Q1")
+    assert q1.text == "9.5" and q1.digits[-1].confidence <= 0.5
+    assert r.status == SheetStatus.NEEDS_REVIEW
