@@ -137,7 +137,7 @@ def read_alternatives(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
     raw, options = _glyph_options(glyphs, probs, first, count, valid)
     best = _choose(options, count)
     out = [(_render(raw, options, best), 0.0)]
-    seen = {_text(out[0][0])}
+    seen = {text_of(out[0][0])}
     flips = []
     for i, opts in enumerate(options):
         for j, o in enumerate(opts):
@@ -152,13 +152,13 @@ def read_alternatives(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
         if len(out) >= limit:
             break
         digits = _render(raw, options, choice)
-        if _text(digits) not in seen:
-            seen.add(_text(digits))
+        if text_of(digits) not in seen:
+            seen.add(text_of(digits))
             out.append((digits, gain))
     return out
 
 
-def _text(digits: Sequence[DigitReading]) -> str:
+def text_of(digits: Sequence[DigitReading]) -> str:
     return "".join(d.label for d in digits)
 
 

@@ -34,7 +34,7 @@ from marksocr.imaging.register import DEFAULT_PAGE_WIDTH, RegistrationResult, re
 from marksocr.imaging.segment import Segmentation, segment_field
 from marksocr.pipeline.checks import check_sheet, expected_digits, parse_number
 from marksocr.pipeline.decoding import decode_marks, decode_roster, segmentation_for_sum
-from marksocr.pipeline.glyphs import glyph_crops, read_alternatives
+from marksocr.pipeline.glyphs import glyph_crops, read_alternatives, text_of
 from marksocr import settings
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,7 @@ def _field_readings(w: _Field, probs: np.ndarray, template: Template) -> list[tu
     if w.spec.kind in (FieldKind.MARK, FieldKind.TOTAL):
         valid = _validator(w.spec, template)
         alts = [(d, gain + extra) for digits, gain in alts for d, extra in _point_readings(_half_mark(digits), valid)]
-        alts = [a for i, a in enumerate(alts) if _text(a[0]) not in {_text(b[0]) for b in alts[:i]}]
+        alts = [a for i, a in enumerate(alts) if text_of(a[0]) not in {text_of(b[0]) for b in alts[:i]}]
     out = []
     for digits, gain in alts:
         conf = min((d.confidence for d in digits), default=w.seg.empty_confidence)
@@ -250,10 +250,6 @@ def _half_mark(digits: list[DigitReading], force: bool = False) -> list[DigitRea
     return digits[:-1] + [replace(frac, label=label, confidence=conf, alternatives=alternatives)]
 
 
-def _text(digits: list[DigitReading]) -> str:
-    return "".join(d.label for d in digits)
-
-
 def _point_readings(digits: list[DigitReading], valid: Optional[Callable[[str], bool]]) -> list[tuple[list[DigitReading], float]]:
     """A reading with a decimal point, and what else it may be (with a log score relative to it).
 
@@ -269,7 +265,7 @@ def _point_readings(digits: list[DigitReading], valid: Optional[Callable[[str], 
         return [(digits, 0.0)]
     point, frac = digits[-2], digits[-1]
     without = digits[:-2] + [replace(frac, confidence=min(frac.confidence, DROPPED_POINT_CONFIDENCE))]
-    if valid is not None and not valid(_text(without)):  # the point is needed: the digit after it is a half
+    if valid is not None and not valid(text_of(without)):  # the point is needed: the digit after it is a half
         return [(_half_mark(digits, force=True), 0.0)]
     if frac.label not in HALF_MARK_DIGITS:
         return [(without, 0.0)]
@@ -290,9 +286,9 @@ def _lost_point(digits: list[DigitReading], valid: Optional[Callable[[str], bool
     point = DigitReading(".", LOST_POINT_CONFIDENCE, (max(0, x - 1), y + h - 2, 1, 1),
                          ((".", LOST_POINT_CONFIDENCE), ("", 1 - LOST_POINT_CONFIDENCE)))
     half = digits[:-1] + [point, digits[-1]]
-    if not valid(_text(half)):
+    if not valid(text_of(half)):
         return [(digits, 0.0)]
-    if not valid(_text(digits)):
+    if not valid(text_of(digits)):
         return [(half, 0.0)]
     return [(digits, 0.0), (half, math.log(LOST_POINT_PRIOR))]
 
