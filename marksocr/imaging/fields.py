@@ -216,12 +216,38 @@ def clean_crop(gray: GrayImage, spec: FieldSpec, inner: PixelBox, crop_box: Pixe
     if faint is not None:  # pale ink (glare, light pencil, red ink in grey): thresholds from the field itself
         ink = ink_mask(norm, *faint)
         clean = ink & (1 - lines) if ref_m is None else ink & (1 - lines) & (1 - ref_m)
-    clean = filter_components(clean, inner, cells, printed=lines if ref_m is None else lines | ref_m)
+    printed = lines if ref_m is None else lines | ref_m
+    clean = clean | pale_strokes(norm, ink, printed, inner)
+    clean = filter_components(clean, inner, cells, printed=printed)
     cleaned = np.full_like(norm, 255)
     keep = cv2.dilate(clean, np.ones((3, 3), np.uint8)).astype(bool) & (norm < 235)
     cleaned[keep] = norm[keep]
     debug = {"gray": gray, "normalized": norm, "ink": ink * 255, "lines": lines * 255, "cleaned": cleaned}
     return FieldImages(crop_box, inner, gray, norm, ink, lines, clean, cleaned, cells, debug)
+
+
+PALE_STROKE = 195
+"""A digit-sized stroke with no pixel as dark as ``STRONG_INK`` is still writing when its darkest
+pixel is below this level (a thin ``1`` blurred by the camera: 176 beside digits at 110-130)."""
+PALE_MIN_HEIGHT = 0.4
+"""...and it is at least this share of the box height (smaller pale marks are smudges)."""
+
+
+def pale_strokes(norm: GrayImage, ink: np.ndarray, printed: np.ndarray, inner: PixelBox) -> np.ndarray:
+    """Pale digit-sized strokes that the hysteresis threshold missed because no pixel of theirs
+    reaches ``STRONG_INK``: components of ``norm < WEAK_INK`` that are not ``ink``, keep clear of
+    printed lines, are darker than :data:`PALE_STROKE` somewhere and :data:`PALE_MIN_HEIGHT` tall."""
+    h = inner[3]
+    weak = (norm < WEAK_INK) & ~ink.astype(bool)
+    weak &= ~cv2.dilate(printed.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(weak.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros_like(ink)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[norm < PALE_STROKE])] = True  # dark enough somewhere
+    keep &= stats[:, cv2.CC_STAT_HEIGHT] >= PALE_MIN_HEIGHT * h
+    keep[0] = False
+    return keep[labels].astype(ink.dtype)
 
 
 def filter_components(mask: np.ndarray, inner: PixelBox, cells: Optional[list[tuple[int, int]]] = None,

@@ -226,3 +226,21 @@ def test_speck_on_a_comb_line_does_not_break_rejoining():
     one = _Group.of(np.where(np.arange(120) >= 45, mask, 0).astype(np.uint8))
     out = _rejoin_across_lines([speck, one], [(0, 40), (40, 80), (80, 120)])
     assert len(out) == 2 and any(g is one for g in out)
+
+
+def test_a_pale_thin_one_among_dark_digits_is_kept():
+    """A thin 1 blurred by the camera never gets as dark as the other digits (176 against ~110 on
+    a hard photo): it is still a digit, not paper (a roll number lost its 1)."""
+    img = field_image(cells=4, shade=False)
+    cw = BOX_W // 4
+    for i, ch in enumerate("8015"):
+        if ch != "1":
+            sf.draw_digit(img, ch, M + i * cw + 30, M + 20, 30, 60, thickness=4)
+    pale = np.full_like(img, 255)
+    cv2.line(pale, (M + 2 * cw + 45, M + 22), (M + 2 * cw + 40, M + 80), 0, 4, cv2.LINE_AA)
+    pale = cv2.GaussianBlur(pale, (0, 0), 1.0)
+    img = np.minimum(img, (165 + (pale.astype(np.float32) / 255.0) * 80).astype(np.uint8))
+    fi, seg = segment(img, cells=4)
+    one = fi.normalized[M + 22:M + 80, M + 2 * cw + 35:M + 2 * cw + 50]
+    assert 150 < int(one.min()) < 195  # paler than strong ink anywhere
+    assert [g.cell for g in digit_boxes(seg)] == [0, 1, 2, 3]  # the pale 1 in cell 2 is found too
