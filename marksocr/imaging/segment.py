@@ -414,7 +414,7 @@ def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
         heights = sorted(c.h for c in big)
         digit_h = float(heights[len(heights) // 2])
         if least >= MIN_PIECE * box_h:  # digits of a usual size for the box: not below 36 % of it
-            digit_h = max(0.3 * box_h, digit_h, 0.6 * 0.6 * box_h)
+            digit_h = max(digit_h, 0.36 * box_h)
         groups = _group_strokes(big, digit_h)
         # small pieces right beside a digit are fragments of it (unless they are a point)
         if cells:
