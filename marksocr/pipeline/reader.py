@@ -213,7 +213,7 @@ def _field_readings(w: _Field, probs: np.ndarray, template: Template) -> list[tu
     n_glyphs = sum(1 for g in w.seg.glyphs if g.kind == "digit")
     if w.spec.kind in (FieldKind.MARK, FieldKind.TOTAL):
         valid = _validator(w.spec, template)
-        alts = [(d, gain + extra) for digits, gain in alts for d, extra in _point_readings(_half_mark(digits), valid)]
+        alts = [(d, gain + extra) for digits, gain in alts for d, extra in _point_readings(_half_mark(digits), valid, w.images.cleaned)]
         alts = [a for i, a in enumerate(alts) if text_of(a[0]) not in {text_of(b[0]) for b in alts[:i]}]
     out = []
     for digits, gain in alts:
@@ -250,7 +250,8 @@ def _half_mark(digits: list[DigitReading], force: bool = False) -> list[DigitRea
     return digits[:-1] + [replace(frac, label=label, confidence=conf, alternatives=alternatives)]
 
 
-def _point_readings(digits: list[DigitReading], valid: Optional[Callable[[str], bool]]) -> list[tuple[list[DigitReading], float]]:
+def _point_readings(digits: list[DigitReading], valid: Optional[Callable[[str], bool]],
+                    field_image: np.ndarray) -> list[tuple[list[DigitReading], float]]:
     """A reading with a decimal point, and what else it may be (with a log score relative to it).
 
     After :func:`_half_mark`, a digit other than 5 or 0 after the point makes no mark: the "point"
@@ -260,7 +261,7 @@ def _point_readings(digits: list[DigitReading], valid: Optional[Callable[[str], 
     point is unlikely."""
     labels = [d.label for d in digits]
     if "." not in labels:
-        return _lost_point(digits, valid)
+        return _lost_point(digits, valid, field_image)
     if labels.count(".") != 1 or labels.index(".") != len(labels) - 2:
         return [(digits, 0.0)]
     point, frac = digits[-2], digits[-1]
@@ -275,22 +276,39 @@ def _point_readings(digits: list[DigitReading], valid: Optional[Callable[[str], 
     return [(digits, 0.0)]
 
 
-def _lost_point(digits: list[DigitReading], valid: Optional[Callable[[str], bool]]) -> list[tuple[list[DigitReading], float]]:
+def _lost_point(digits: list[DigitReading], valid: Optional[Callable[[str], bool]],
+                field_image: np.ndarray) -> list[tuple[list[DigitReading], float]]:
     """A mark ending in 5 whose decimal point the photo lost (``85`` for ``8.5``): when the reading
     is no valid mark (above the maximum) and the half is, the half is read, its point at
     :data:`LOST_POINT_CONFIDENCE`; when both are valid, the half is offered to the sum check at
-    :data:`LOST_POINT_PRIOR`."""
+    :data:`LOST_POINT_PRIOR`. The point's box and crop are where it should be: at the foot of the
+    gap before the last digit, in ``field_image`` (the cleaned field crop)."""
     if valid is None or len(digits) < 2 or digits[-1].label != "5":
         return [(digits, 0.0)]
-    x, y, w, h = digits[-1].box
-    point = DigitReading(".", LOST_POINT_CONFIDENCE, (max(0, x - 1), y + h - 2, 1, 1),
-                         ((".", LOST_POINT_CONFIDENCE), ("", 1 - LOST_POINT_CONFIDENCE)))
+    point = _missing_point(digits[-2], digits[-1], field_image)
     half = digits[:-1] + [point, digits[-1]]
     if not valid(text_of(half)):
         return [(digits, 0.0)]
     if not valid(text_of(digits)):
         return [(half, 0.0)]
     return [(digits, 0.0), (half, math.log(LOST_POINT_PRIOR))]
+
+
+def _missing_point(before: DigitReading, after: DigitReading, field_image: np.ndarray) -> DigitReading:
+    """A point read where none was seen, between ``before`` and ``after`` near their baseline."""
+    bx, by, bw, bh = before.box
+    ax, ay, aw, ah = after.box
+    x0, x1 = bx + bw, ax
+    if x1 - x0 < 6:  # touching or overlapping digits: a small window on their boundary
+        x0, x1 = (x0 + x1) // 2 - 3, (x0 + x1) // 2 + 3
+    bottom = max(by + bh, ay + ah)
+    y0 = bottom - max(6, (bottom - min(by, ay)) // 3)
+    x0, y0 = max(0, x0), max(0, y0)
+    crop = np.ascontiguousarray(field_image[y0:bottom, x0:max(x0 + 1, x1)])
+    if crop.size == 0:
+        crop = np.full((6, 6), 255, np.uint8)
+    box = (int(x0), int(y0), int(crop.shape[1]), int(crop.shape[0]))
+    return DigitReading(".", LOST_POINT_CONFIDENCE, box, ((".", LOST_POINT_CONFIDENCE), ("", 1 - LOST_POINT_CONFIDENCE)), crop)
 
 
 def judge(template: Template, fields: list[FieldReading], reg: RegistrationResult,

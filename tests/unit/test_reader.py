@@ -156,6 +156,8 @@ def test_a_half_whose_point_the_photo_lost_is_read_as_a_half():
     r = read(values, ScriptedClassifier(labels_for(values)))
     got = {f.name: f.text for f in r.fields}
     assert got["Q1"] == "8.5" and got["Q2"] == "15"
+    point = next(f for f in r.fields if f.name == "Q1").digits[1]
+    assert point.crop is not None and point.crop.size > 0  # the evidence: where the point should be
     assert r.status == SheetStatus.NEEDS_REVIEW and any("Q1: unsure character (0.50" in x for x in r.reasons)
     values = dict(VALUES, Q2="15", total="20.5")  # 7 + 1.5 + 12: only the half makes the sum
     r = read(values, ScriptedClassifier(labels_for(values)))
