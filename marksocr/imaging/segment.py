@@ -40,6 +40,11 @@ class Glyph:
     splits: list[list["Glyph"]] = field(default_factory=list)
     """For a digit that may be two touching digits: alternative ways to cut it in two (the
     reader lets the classifier arbitrate between one wide digit and the best cut)."""
+    sum_splits: list[list["Glyph"]] = field(default_factory=list)
+    """Cuts offered only to the sum check, never to the glyph's own reading: a straight
+    full-height stroke taken out of the glyph (a ``1`` written across the next digit, see
+    ``_stroke_cut``). As a rival in the glyph's own reading it lowered the confidence of plain
+    0s and 8s with a straight left side."""
 
 
 @dataclass
@@ -57,6 +62,7 @@ class _Group:
     y: int
     w: int
     h: int
+    stroke: bool = False  # a straight stroke taken out of a glyph (``_stroke_cut``)
 
     @staticmethod
     def of(mask: np.ndarray) -> "_Group":
@@ -257,10 +263,66 @@ def _cut_candidates(g: _Group, max_cuts: int = 3) -> list[list[_Group]]:
     return out
 
 
+STROKE_COVER = 0.85
+"""A band of the glyph (1.6 stroke widths wide, straight or slanted) in its left 45 % holding ink
+in this share of its rows is a full-height straight stroke: a ``1`` (see ``_stroke_cut``)."""
+
+
+def _stroke_cut(g: _Group) -> Optional[list[_Group]]:
+    """A ``1`` written across the next digit (``14`` with the 1 through the 4's bar): no cut line
+    separates them, but the 1 is a straight band of ink from top to bottom. Returns [the band,
+    the rest], the rest keeping the band's pixels in rows where ink crosses it; None when the
+    glyph has no such band."""
+    sub = g.mask[g.y:g.y + g.h, g.x:g.x + g.w]
+    ys, xs = np.nonzero(sub)
+    if len(xs) < 20:
+        return None
+    d = np.diff(np.pad(sub.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+    runs = np.nonzero(d.ravel() == -1)[0] - np.nonzero(d.ravel() == 1)[0]
+    band = int(np.ceil(1.6 * max(2.0, float(np.median(runs)))))
+    cy = g.h / 2.0
+    best: Optional[tuple[float, float, int, np.ndarray, np.ndarray]] = None
+    for shear in STROKE_SHEARS:
+        xp = np.round(xs - shear * (ys - cy)).astype(int)
+        xp -= xp.min()
+        img = np.zeros((g.h, int(xp.max()) + 1), bool)
+        img[ys, xp] = True
+        starts = max(1, int(0.45 * img.shape[1]) - band + 1)
+        cs = np.pad(np.cumsum(img, axis=1), ((0, 0), (1, 0)))
+        ends = np.minimum(np.arange(starts) + band, img.shape[1])
+        cover = ((cs[:, ends] - cs[:, :starts]) > 0).mean(axis=0)  # share of rows with ink, per window
+        for c in np.nonzero(cover >= STROKE_COVER)[0]:
+            if best is None or cover[c] > best[0] + 0.02:
+                best = (float(cover[c]), shear, int(c), xp, img)
+    if best is None:
+        return None
+    _, _, c, xp, img = best
+    inside = (xp >= c) & (xp < c + band)
+    crossing = img[:, c + band:c + band + 2].any(axis=1)[ys] & inside  # rows where the other digit crosses
+    parts = []
+    for sel in (inside, ~inside | crossing):
+        m = np.zeros_like(g.mask)
+        m[ys[sel] + g.y, xs[sel] + g.x] = 1
+        parts.append(_Group.of(m))
+    one, rest = parts
+    if one.area == 0 or rest.h < 0.55 * g.h or rest.area < 0.3 * g.area or _linearity(*np.nonzero(one.mask)[::-1]) < EDGE_LINEARITY:
+        return None
+    one.stroke = True
+    return parts
+
+
+MAYBE_ONE_ACROSS = 0.6
+"""Width/height above which a glyph too narrow for other cuts is still searched for a ``1``'s stroke."""
+
+STROKE_SHEARS = (0.0, 0.15, -0.15, 0.3, -0.3)
+"""Slants tried for a ``1``'s straight stroke."""
+
+
 def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float,
                     want: Optional[int] = None) -> list[tuple[_Group, list[list[_Group]]]]:
     """Each group with its alternative cuts: ``(group, [])``, or ``(group, [parts, ...])`` when it
-    may be several touching digits (the classifier arbitrates, see ``pipeline.glyphs``).
+    may be several touching digits (the classifier arbitrates, see ``pipeline.glyphs``). A cut
+    whose first part is marked ``stroke`` (``_stroke_cut``) is for the sum check only.
 
     Flat groups (a detached bar or flag) are never split. With ``want`` (the expected number of
     digits) and too few groups, the widest groups also get a split alternative.
@@ -275,9 +337,13 @@ def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float,
     for g in groups:
         r = ratio(g)
         if g.h < 0.6 * digit_h or (r < MAYBE_SPLIT and id(g) not in extra):
-            out.append((g, []))
+            stroke = _stroke_cut(g) if g.h >= 0.6 * digit_h and r >= MAYBE_ONE_ACROSS else None
+            out.append((g, [stroke] if stroke else []))  # a 1 across a digit hardly widens it
             continue
         alts = _cut_candidates(g)
+        stroke = _stroke_cut(g)
+        if stroke is not None:
+            alts.append(stroke)
         if r >= SURE_SPLIT:  # probably several digits; still one very wide digit is possible
             n = int(max(2, min(4, round(g.w / (0.62 * max(g.h, 0.7 * digit_h))))))
             parts = [p for p in (_mser_split(g, gray, n) or _projection_split(g, n)) if p.area > 0]
@@ -482,8 +548,12 @@ def _host(piece: _Group, groups: list[_Group], pad: float) -> Optional[int]:
 
 
 def _glyph(cleaned: GrayImage, g: _Group, alts: list[list[_Group]]) -> Glyph:
-    splits = [[Glyph("digit", (p.x, p.y, p.w, p.h), _crop(cleaned, p)) for p in parts] for parts in alts]
-    return Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g), splits=splits)
+    def glyphs(parts: list[_Group]) -> list[Glyph]:
+        return [Glyph("digit", (p.x, p.y, p.w, p.h), _crop(cleaned, p)) for p in parts]
+
+    return Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g),
+                 splits=[glyphs(parts) for parts in alts if not parts[0].stroke],
+                 sum_splits=[glyphs(parts) for parts in alts if parts[0].stroke])
 
 
 def _one_point(glyphs: list[Glyph]) -> list[Glyph]:

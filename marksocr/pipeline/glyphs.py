@@ -39,7 +39,7 @@ def _to_classify(glyphs: Sequence[Glyph]) -> list[Glyph]:
     for g in glyphs:
         if g.kind != "digit":
             continue
-        for part in [g] + [p for alt in g.splits for p in alt]:
+        for part in [g] + [p for alt in g.splits + g.sum_splits for p in alt]:
             if id(part) not in seen:
                 seen.add(id(part))
                 out.append(part)
@@ -155,6 +155,34 @@ def read_alternatives(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
         if text_of(digits) not in seen:
             seen.add(text_of(digits))
             out.append((digits, gain))
+    return out
+
+
+def stroke_readings(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
+                    base: Sequence[DigitReading]) -> list[tuple[list[DigitReading], float]]:
+    """Readings of ``base`` (a field's reading) with one glyph read whole there replaced by its
+    ``sum_splits`` cut (a ``1`` taken out of a ``14``), each with its log score relative to
+    ``base``, for the sum check only. The cut's digits keep a confidence below 0.5 when the whole
+    digit was the likelier reading."""
+    row = {id(g): first + i for i, g in enumerate(_to_classify(glyphs))}
+    out = []
+    for g in glyphs:
+        if g.kind != "digit" or not g.sum_splits:
+            continue
+        k = next((i for i, d in enumerate(base) if d.label != "." and tuple(d.box) == tuple(g.box)), None)
+        if k is None:
+            continue
+        p = probs[row[id(g)]]
+        prior = one_digit_prior(g.box[2] / max(1.0, g.box[3]), int(np.argmax(p)))
+        whole = prior * float(p.max())
+        for alt in g.sum_splits:
+            pp = _plausible_ones(alt, probs[[row[id(part)] for part in alt]])
+            cut = (1.0 - prior) * float(pp.max(axis=1).prod()) ** 2
+            if cut <= 0 or whole <= 0:
+                continue
+            factor = cut / (cut + whole)
+            parts = [_digit(q, s.box, s.crop, factor) for q, s in zip(pp, alt)]
+            out.append((list(base[:k]) + parts + list(base[k + 1:]), math.log(cut / whole)))
     return out
 
 

@@ -34,7 +34,7 @@ from marksocr.imaging.register import DEFAULT_PAGE_WIDTH, RegistrationResult, re
 from marksocr.imaging.segment import Segmentation, segment_field
 from marksocr.pipeline.checks import check_sheet, expected_digits, parse_number
 from marksocr.pipeline.decoding import decode_marks, decode_roster, segmentation_for_sum
-from marksocr.pipeline.glyphs import glyph_crops, read_alternatives, text_of
+from marksocr.pipeline.glyphs import glyph_crops, read_alternatives, stroke_readings, text_of
 from marksocr import settings
 
 log = logging.getLogger(__name__)
@@ -210,6 +210,10 @@ def _field_readings(w: _Field, probs: np.ndarray, template: Template) -> list[tu
         count = (1, len(str(int(w.spec.max))) + (1 if has_point else 0))
     limit = SEGMENTATION_ALTERNATIVES if w.spec.kind in (FieldKind.MARK, FieldKind.TOTAL) and not w.spec.cells else 1
     alts = read_alternatives(w.seg.glyphs, probs, w.first, count, valid=_validator(w.spec, template), limit=limit)
+    if limit > 1:  # a 1 across the next digit: offered to the sum check only
+        valid = _validator(w.spec, template)
+        alts += [(d, gain) for d, gain in stroke_readings(w.seg.glyphs, probs, w.first, alts[0][0])
+                 if valid is None or valid(text_of(d))]
     n_glyphs = sum(1 for g in w.seg.glyphs if g.kind == "digit")
     if w.spec.kind in (FieldKind.MARK, FieldKind.TOTAL):
         valid = _validator(w.spec, template)

@@ -15,7 +15,7 @@ import sheet_fakes as sf  # noqa: E402
 from marksocr.domain import FieldKind, FieldSpec, Template  # noqa: E402
 from marksocr.imaging.fields import clean_crop  # noqa: E402
 from marksocr.imaging.segment import Glyph, segment_field  # noqa: E402
-from marksocr.pipeline.glyphs import decide_glyphs, glyph_crops, one_digit_prior  # noqa: E402
+from marksocr.pipeline.glyphs import decide_glyphs, glyph_crops, one_digit_prior, stroke_readings, text_of  # noqa: E402
 from marksocr.pipeline.reader import _validator  # noqa: E402
 
 
@@ -107,3 +107,38 @@ def test_a_one_written_tight_against_a_zero_reads_ten(classifier):
     valid = _validator(spec, Template(name="t", fields=(spec,)))
     digits = decide_glyphs(seg.glyphs, probs, 0, count=(1, 2), valid=valid)
     assert "".join(d.label for d in digits) == "10"
+
+
+def test_a_one_written_across_a_four_is_offered_to_the_sum_as_fourteen(classifier):
+    """A 1 drawn through the bar of a 4 hardly widens it and no cut line separates them: the
+    classifier reads the whole as a sure 4. The 1's straight full-height stroke is taken out, and
+    14 is offered to the sum check (only: as a rival in the glyph's own reading it made plain
+    0s unsure), with a low confidence."""
+    bw, bh, m = 360, 100, 18
+    img = np.full((bh + 2 * m, bw + 2 * m), 235, np.uint8)
+    cv2.rectangle(img, (m, m), (m + bw, m + bh), 40, 2)
+    sf.draw_digit(img, "4", m + 150, m + 20, 40, 60)
+    cv2.line(img, (m + 156, m + 18), (m + 152, m + 82), 0, 4, cv2.LINE_AA)  # the 1, across the bar
+    spec = FieldSpec("Q1", FieldKind.MARK, (0, 0, 1, 1), max=20)
+    fi = clean_crop(img, spec, (m, m, bw, bh), (0, 0, img.shape[1], img.shape[0]))
+    seg = segment_field(fi.clean, fi.cleaned, fi.inner, allow_point=True)
+    assert [g.kind for g in seg.glyphs] == ["digit"] and seg.glyphs[0].sum_splits
+    probs = classifier.predict_proba(glyph_crops(seg.glyphs))
+    digits = decide_glyphs(seg.glyphs, probs, 0, count=(1, 2))
+    assert "".join(d.label for d in digits) == "4" and digits[0].confidence > 0.99  # no rival
+    others = stroke_readings(seg.glyphs, probs, 0, digits)
+    assert [text_of(d) for d, _ in others] == ["14"]
+    assert max(d.confidence for d in others[0][0]) < 0.5 and others[0][1] > -6.9  # within the sum's reach
+
+
+def test_a_plain_four_keeps_its_stroke():
+    """A 4 alone has no full-height straight stroke at its left: nothing is taken out of it."""
+    bw, bh, m = 360, 100, 18
+    img = np.full((bh + 2 * m, bw + 2 * m), 235, np.uint8)
+    cv2.rectangle(img, (m, m), (m + bw, m + bh), 40, 2)
+    for x, ch in ((60, "4"), (160, "7"), (260, "2")):
+        sf.draw_digit(img, ch, m + x, m + 20, 40, 60)
+    spec = FieldSpec("f", FieldKind.MARK, (0, 0, 1, 1))
+    fi = clean_crop(img, spec, (m, m, bw, bh), (0, 0, img.shape[1], img.shape[0]))
+    seg = segment_field(fi.clean, fi.cleaned, fi.inner)
+    assert not any(g.sum_splits for g in seg.glyphs)
