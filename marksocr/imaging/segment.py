@@ -299,15 +299,16 @@ def _stroke_cut(g: _Group) -> Optional[list[_Group]]:
     _, _, c, xp, img = best
     inside = (xp >= c) & (xp < c + band)
     crossing = img[:, c + band:c + band + 2].any(axis=1)[ys] & inside  # rows where the other digit crosses
+    rest = ~inside | crossing
+    if (not inside.any() or rest.sum() < 0.3 * len(xs) or np.ptp(ys[rest]) + 1 < 0.55 * g.h
+            or _linearity(xs[inside], ys[inside]) < EDGE_LINEARITY):
+        return None
     parts = []
-    for sel in (inside, ~inside | crossing):
+    for sel in (inside, rest):
         m = np.zeros_like(g.mask)
         m[ys[sel] + g.y, xs[sel] + g.x] = 1
         parts.append(_Group.of(m))
-    one, rest = parts
-    if one.area == 0 or rest.h < 0.55 * g.h or rest.area < 0.3 * g.area or _linearity(*np.nonzero(one.mask)[::-1]) < EDGE_LINEARITY:
-        return None
-    one.stroke = True
+    parts[0].stroke = True
     return parts
 
 
