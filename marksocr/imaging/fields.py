@@ -231,14 +231,16 @@ PALE_STROKE = 195
 pixel is below this level (a thin ``1`` blurred by the camera: 176 beside digits at 110-130)."""
 PALE_MIN_HEIGHT = 0.4
 """...and it is at least this share of the box height (smaller pale marks are smudges)."""
+PALE_WEAK = 225
+"""A pale stroke's pixels: lighter than ``WEAK_INK``, as a blurred thin ``1`` falls apart at 212."""
 
 
 def pale_strokes(norm: GrayImage, ink: np.ndarray, printed: np.ndarray, inner: PixelBox) -> np.ndarray:
     """Pale digit-sized strokes that the hysteresis threshold missed because no pixel of theirs
-    reaches ``STRONG_INK``: components of ``norm < WEAK_INK`` that are not ``ink``, keep clear of
+    reaches ``STRONG_INK``: components of ``norm < PALE_WEAK`` that are not ``ink``, keep clear of
     printed lines, are darker than :data:`PALE_STROKE` somewhere and :data:`PALE_MIN_HEIGHT` tall."""
     h = inner[3]
-    weak = (norm < WEAK_INK) & ~ink.astype(bool)
+    weak = (norm < PALE_WEAK) & ~ink.astype(bool)
     weak &= ~cv2.dilate(printed.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(weak.astype(np.uint8), connectivity=8)
     if n <= 1:

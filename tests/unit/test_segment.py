@@ -244,3 +244,21 @@ def test_a_pale_thin_one_among_dark_digits_is_kept():
     one = fi.normalized[M + 22:M + 80, M + 2 * cw + 35:M + 2 * cw + 50]
     assert 150 < int(one.min()) < 195  # paler than strong ink anywhere
     assert [g.cell for g in digit_boxes(seg)] == [0, 1, 2, 3]  # the pale 1 in cell 2 is found too
+
+
+def test_a_pale_one_lighter_in_the_middle_stays_one_stroke():
+    """Blur makes a thin 1 paler where the pen was lighter: at the weak-ink level 212 it falls
+    into two short pieces, neither tall enough for a digit. It is still one stroke."""
+    img = field_image(cells=4, shade=False)
+    cw = BOX_W // 4
+    for i, ch in enumerate("8015"):
+        if ch != "1":
+            sf.draw_digit(img, ch, M + i * cw + 30, M + 20, 30, 60, thickness=4)
+    x = M + 2 * cw + 42
+    img[M + 22:M + 48, x - 2:x + 2] = 172  # upper part (about 187 once the paper is normalised to 255)
+    img[M + 48:M + 54, x - 2:x + 2] = 201  # the light middle (about 218): weak ink stops here
+    img[M + 54:M + 80, x - 2:x + 2] = 172  # lower part
+    fi, seg = segment(img, cells=4)
+    assert [g.cell for g in digit_boxes(seg)] == [0, 1, 2, 3]
+    one = next(g for g in digit_boxes(seg) if g.cell == 2)
+    assert one.box[3] >= 50  # the whole stroke, not one half
