@@ -337,14 +337,12 @@ def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float,
     out: list[tuple[_Group, list[list[_Group]]]] = []
     for g in groups:
         r = ratio(g)
+        # a 1 across a digit hardly widens it: searched for in glyphs too narrow for other cuts
+        stroke = _stroke_cut(g) if g.h >= 0.6 * digit_h and r >= MAYBE_ONE_ACROSS else None
         if g.h < 0.6 * digit_h or (r < MAYBE_SPLIT and id(g) not in extra):
-            stroke = _stroke_cut(g) if g.h >= 0.6 * digit_h and r >= MAYBE_ONE_ACROSS else None
-            out.append((g, [stroke] if stroke else []))  # a 1 across a digit hardly widens it
+            out.append((g, [stroke] if stroke else []))
             continue
-        alts = _cut_candidates(g)
-        stroke = _stroke_cut(g)
-        if stroke is not None:
-            alts.append(stroke)
+        alts = _cut_candidates(g) + ([stroke] if stroke else [])
         if r >= SURE_SPLIT:  # probably several digits; still one very wide digit is possible
             n = int(max(2, min(4, round(g.w / (0.62 * max(g.h, 0.7 * digit_h))))))
             parts = [p for p in (_mser_split(g, gray, n) or _projection_split(g, n)) if p.area > 0]

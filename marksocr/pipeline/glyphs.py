@@ -101,6 +101,11 @@ def _one_beside(g: Glyph, cuts: Sequence[tuple[Sequence[Glyph], np.ndarray]]) ->
     return False
 
 
+def _cut_score(prior: float, parts_probs: np.ndarray) -> float:
+    """A cut's score against the whole glyph's ``prior * p`` (see :func:`one_digit_prior`)."""
+    return (1.0 - prior) * float(parts_probs.max(axis=1).prod()) ** 2
+
+
 def _plausible_ones(parts: Sequence[Glyph], pp: np.ndarray) -> np.ndarray:
     out = pp.copy()
     for i, part in enumerate(parts):
@@ -177,7 +182,7 @@ def stroke_readings(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
         whole = prior * float(p.max())
         for alt in g.sum_splits:
             pp = _plausible_ones(alt, probs[[row[id(part)] for part in alt]])
-            cut = (1.0 - prior) * float(pp.max(axis=1).prod()) ** 2
+            cut = _cut_score(prior, pp)
             if cut <= 0 or whole <= 0:
                 continue
             factor = cut / (cut + whole)
@@ -224,7 +229,7 @@ def _glyph_options(glyphs: Sequence[Glyph], probs: np.ndarray, first: int, count
         opts = [_Option(None, p, 0 if blank else 1, prior * float(p.max()))]
         for alt, pp in cuts:
             pp = _plausible_ones(alt, pp)
-            opts.append(_Option(alt, pp, len(alt), (1.0 - prior) * float(pp.max(axis=1).prod()) ** 2))
+            opts.append(_Option(alt, pp, len(alt), _cut_score(prior, pp)))
         options.append(opts)
     return raw, options
 

@@ -19,7 +19,6 @@ ink at all, lower when ink was discarded as noise).
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
@@ -28,13 +27,14 @@ from typing import Any, Optional
 import cv2
 import numpy as np
 
-from marksocr.domain import DigitReading, FieldKind, FieldReading, FieldSpec, SheetReading, SheetStatus, Template
+from marksocr.domain import FieldKind, FieldReading, FieldSpec, SheetReading, SheetStatus, Template
 from marksocr.imaging.fields import FieldImages, clean_field
 from marksocr.imaging.register import DEFAULT_PAGE_WIDTH, RegistrationResult, reference_page, register_page
 from marksocr.imaging.segment import Segmentation, segment_field
 from marksocr.pipeline.checks import check_sheet, expected_digits, parse_number
 from marksocr.pipeline.decoding import decode_marks, decode_roster, segmentation_for_sum
 from marksocr.pipeline.glyphs import glyph_crops, read_alternatives, stroke_readings, text_of
+from marksocr.pipeline.half_marks import mark_readings
 from marksocr import settings
 
 log = logging.getLogger(__name__)
@@ -62,20 +62,6 @@ DROPPED_GLYPH_CONFIDENCE = 0.5
 
 SEGMENTATION_ALTERNATIVES = 4
 """Readings kept per free mark/total field (its own and other segmentations) for the sum."""
-
-LOST_POINT_CONFIDENCE = 0.5
-"""Confidence of a decimal point read where none was seen: ``85`` above a maximum of 10 is 8.5."""
-LOST_POINT_PRIOR = 0.01
-"""How likely a valid mark ending in 5 (``15``) is a half whose point was lost (``1.5``), for the sum."""
-
-DROPPED_POINT_CONFIDENCE = 0.5
-"""Confidence of the digit after a "decimal point" left out as a speck (see ``_point_readings``)."""
-
-HALF_MARK_DIGITS = ("5", "0")
-"""What may follow a decimal point in a mark or total (interfaces.md: half marks, ``7.5``)."""
-HALF_MARK_MIN_PROBABILITY = 0.05
-"""A digit after a point is taken as the likelier of 5 and 0 only when the classifier gives those
-two at least this much together; else the point itself is in doubt (``_point_readings``)."""
 
 DebugCallback = Callable[[str, np.ndarray], None]
 
@@ -208,111 +194,29 @@ def _field_readings(w: _Field, probs: np.ndarray, template: Template) -> list[tu
     if count is None and w.spec.is_numeric_mark and w.spec.max is not None:
         has_point = any(g.kind == "point" for g in w.seg.glyphs)
         count = (1, len(str(int(w.spec.max))) + (1 if has_point else 0))
-    limit = SEGMENTATION_ALTERNATIVES if w.spec.kind in (FieldKind.MARK, FieldKind.TOTAL) and not w.spec.cells else 1
-    alts = read_alternatives(w.seg.glyphs, probs, w.first, count, valid=_validator(w.spec, template), limit=limit)
-    if limit > 1:  # a 1 across the next digit: offered to the sum check only
-        valid = _validator(w.spec, template)
+    valid = _validator(w.spec, template)
+    free_mark = w.spec.kind in (FieldKind.MARK, FieldKind.TOTAL) and not w.spec.cells
+    alts = read_alternatives(w.seg.glyphs, probs, w.first, count, valid=valid,
+                             limit=SEGMENTATION_ALTERNATIVES if free_mark else 1)
+    if free_mark:  # a 1 across the next digit: offered to the sum check only
         alts += [(d, gain) for d, gain in stroke_readings(w.seg.glyphs, probs, w.first, alts[0][0])
                  if valid is None or valid(text_of(d))]
+    if w.spec.kind in (FieldKind.MARK, FieldKind.TOTAL):  # whole or half marks, points lost or specks
+        alts = [(d, gain + extra) for digits, gain in alts for d, extra in mark_readings(digits, valid, w.images.cleaned)]
     n_glyphs = sum(1 for g in w.seg.glyphs if g.kind == "digit")
-    if w.spec.kind in (FieldKind.MARK, FieldKind.TOTAL):
-        valid = _validator(w.spec, template)
-        alts = [(d, gain + extra) for digits, gain in alts for d, extra in _point_readings(_half_mark(digits), valid, w.images.cleaned)]
-        alts = [a for i, a in enumerate(alts) if text_of(a[0]) not in {text_of(b[0]) for b in alts[:i]}]
-    out = []
+    out: list[tuple[FieldReading, float]] = []
+    seen: set[str] = set()
     for digits, gain in alts:
+        text = text_of(digits)
+        if text in seen:
+            continue
+        seen.add(text)
         conf = min((d.confidence for d in digits), default=w.seg.empty_confidence)
         if sum(1 for d in digits if d.label != ".") < n_glyphs and not any(g.splits for g in w.seg.glyphs):
             conf = min(conf, DROPPED_GLYPH_CONFIDENCE)  # ink the classifier calls blank: look again
-        text = "".join(d.label for d in digits)
         out.append((FieldReading(w.spec.name, w.spec.kind, text, float(conf), tuple(digits), box=w.images.box,
                                  crop=w.images.gray), gain))
     return out
-
-
-def _half_mark(digits: list[DigitReading], force: bool = False) -> list[DigitReading]:
-    """Marks are whole or half (``7.5``): the one digit after a decimal point is a 5 or a 0. Where
-    the classifier's top answer there is another digit (a hasty 5 read as 9 or 3), the likelier of
-    5 and 0 among its alternatives is taken, with a confidence no higher than the classifier's own
-    top answer had (the reading changes, the trust does not grow). ``force``: the point is sure (the
-    mark is invalid without it), so a 5 or 0 is taken even where the classifier barely offers one,
-    at most :data:`DROPPED_POINT_CONFIDENCE` sure."""
-    labels = [d.label for d in digits]
-    if labels.count(".") != 1 or labels.index(".") != len(labels) - 2 or labels[-1] in HALF_MARK_DIGITS:
-        return digits
-    frac = digits[-1]
-    allowed = [(lab, p) for lab, p in frac.alternatives if lab in HALF_MARK_DIGITS]
-    mass = sum(p for _, p in allowed)
-    if mass < HALF_MARK_MIN_PROBABILITY and not force:  # no half at all: the point is in doubt
-        return digits
-    if mass < HALF_MARK_MIN_PROBABILITY:  # forced, with no real evidence either way: a half (.0 is rare)
-        label, conf = "5", min(frac.confidence, DROPPED_POINT_CONFIDENCE)
-    else:
-        label, p = max(allowed, key=lambda a: a[1])
-        conf = min(frac.confidence, p / mass)
-    alternatives = ((label, conf),) + tuple(a for a in frac.alternatives if a[0] != label)
-    return digits[:-1] + [replace(frac, label=label, confidence=conf, alternatives=alternatives)]
-
-
-def _point_readings(digits: list[DigitReading], valid: Optional[Callable[[str], bool]],
-                    field_image: np.ndarray) -> list[tuple[list[DigitReading], float]]:
-    """A reading with a decimal point, and what else it may be (with a log score relative to it).
-
-    After :func:`_half_mark`, a digit other than 5 or 0 after the point makes no mark: the "point"
-    is a speck (a ``14`` with a dot, read ``1.4``), so the point is left out and that digit gets
-    at most :data:`DROPPED_POINT_CONFIDENCE`. A ``.0`` is a mark, but a rare one beside a ``10``
-    with a speck: the reading without the point is offered to the sum check, as likely as the
-    point is unlikely."""
-    labels = [d.label for d in digits]
-    if "." not in labels:
-        return _lost_point(digits, valid, field_image)
-    if labels.count(".") != 1 or labels.index(".") != len(labels) - 2:
-        return [(digits, 0.0)]
-    point, frac = digits[-2], digits[-1]
-    without = digits[:-2] + [replace(frac, confidence=min(frac.confidence, DROPPED_POINT_CONFIDENCE))]
-    if valid is not None and not valid(text_of(without)):  # the point is needed: the digit after it is a half
-        return [(_half_mark(digits, force=True), 0.0)]
-    if frac.label not in HALF_MARK_DIGITS:
-        return [(without, 0.0)]
-    if frac.label == "0":
-        pc = min(max(point.confidence, 1e-6), 1 - 1e-6)
-        return [(digits, 0.0), (without, math.log((1 - pc) / pc))]
-    return [(digits, 0.0)]
-
-
-def _lost_point(digits: list[DigitReading], valid: Optional[Callable[[str], bool]],
-                field_image: np.ndarray) -> list[tuple[list[DigitReading], float]]:
-    """A mark ending in 5 whose decimal point the photo lost (``85`` for ``8.5``): when the reading
-    is no valid mark (above the maximum) and the half is, the half is read, its point at
-    :data:`LOST_POINT_CONFIDENCE`; when both are valid, the half is offered to the sum check at
-    :data:`LOST_POINT_PRIOR`. The point's box and crop are where it should be: at the foot of the
-    gap before the last digit, in ``field_image`` (the cleaned field crop)."""
-    if valid is None or len(digits) < 2 or digits[-1].label != "5":
-        return [(digits, 0.0)]
-    point = _missing_point(digits[-2], digits[-1], field_image)
-    half = digits[:-1] + [point, digits[-1]]
-    if not valid(text_of(half)):
-        return [(digits, 0.0)]
-    if not valid(text_of(digits)):
-        return [(half, 0.0)]
-    return [(digits, 0.0), (half, math.log(LOST_POINT_PRIOR))]
-
-
-def _missing_point(before: DigitReading, after: DigitReading, field_image: np.ndarray) -> DigitReading:
-    """A point read where none was seen, between ``before`` and ``after`` near their baseline."""
-    bx, by, bw, bh = before.box
-    ax, ay, aw, ah = after.box
-    x0, x1 = bx + bw, ax
-    if x1 - x0 < 6:  # touching or overlapping digits: a small window on their boundary
-        x0, x1 = (x0 + x1) // 2 - 3, (x0 + x1) // 2 + 3
-    bottom = max(by + bh, ay + ah)
-    y0 = bottom - max(6, (bottom - min(by, ay)) // 3)
-    x0, y0 = max(0, x0), max(0, y0)
-    crop = np.ascontiguousarray(field_image[y0:bottom, x0:max(x0 + 1, x1)])
-    if crop.size == 0:
-        crop = np.full((6, 6), 255, np.uint8)
-    box = (int(x0), int(y0), int(crop.shape[1]), int(crop.shape[0]))
-    return DigitReading(".", LOST_POINT_CONFIDENCE, box, ((".", LOST_POINT_CONFIDENCE), ("", 1 - LOST_POINT_CONFIDENCE)), crop)
 
 
 def judge(template: Template, fields: list[FieldReading], reg: RegistrationResult,

@@ -131,8 +131,9 @@ def test_a_one_written_across_a_four_is_offered_to_the_sum_as_fourteen(classifie
     assert max(d.confidence for d in others[0][0]) < 0.5 and others[0][1] > -6.9  # within the sum's reach
 
 
-def test_a_plain_four_keeps_its_stroke():
-    """A 4 alone has no full-height straight stroke at its left: nothing is taken out of it."""
+def test_plain_4_7_and_2_get_no_stroke_cut():
+    """A 4, 7 or 2 alone has no full-height straight stroke at its left: no 1 is taken out of it
+    (a 7's slanted stem must not become a 1 beside a stray bar)."""
     bw, bh, m = 360, 100, 18
     img = np.full((bh + 2 * m, bw + 2 * m), 235, np.uint8)
     cv2.rectangle(img, (m, m), (m + bw, m + bh), 40, 2)

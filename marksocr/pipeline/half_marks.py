@@ -1,0 +1,131 @@
+"""Marks are whole or half (interfaces.md: "a decimal point for half marks", ``7.5``).
+
+Rules applied to each reading of a mark or total field (``reader._field_readings``):
+
+* the one digit after a decimal point is a 5 or a 0 (``9.9`` is ``9.5``);
+* a point before any other digit is a speck (``1.4`` is ``14``);
+* a mark ending in 5 above its maximum lost its point (``85`` with a maximum of 10 is ``8.5``);
+* a ``.0`` or a valid ``15`` also offer the other reading to the sum check.
+
+A changed character is never more confident than the classifier was (0.5 where it is a guess),
+so such a sheet goes to review.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Optional
+
+import numpy as np
+
+from marksocr.domain import DigitReading
+from marksocr.pipeline.glyphs import text_of
+
+LOST_POINT_CONFIDENCE = 0.5
+"""Confidence of a decimal point read where none was seen: ``85`` above a maximum of 10 is 8.5."""
+LOST_POINT_PRIOR = 0.01
+"""How likely a valid mark ending in 5 (``15``) is a half whose point was lost (``1.5``), for the sum."""
+
+DROPPED_POINT_CONFIDENCE = 0.5
+"""Confidence of the digit after a "decimal point" left out as a speck (see ``_point_readings``)."""
+
+HALF_MARK_DIGITS = ("5", "0")
+"""What may follow a decimal point in a mark or total (interfaces.md: half marks, ``7.5``)."""
+HALF_MARK_MIN_PROBABILITY = 0.05
+"""A digit after a point is taken as the likelier of 5 and 0 only when the classifier gives those
+two at least this much together; else the point itself is in doubt (``_point_readings``)."""
+
+
+def mark_readings(digits: list[DigitReading], valid: Optional[Callable[[str], bool]],
+                  field_image: np.ndarray) -> list[tuple[list[DigitReading], float]]:
+    """A mark's reading under the half-mark rules, then what else it may be, each with a log score
+    relative to the first. ``valid``: the field's test of a text (within its maximum), if any;
+    ``field_image``: the cleaned field crop (evidence for a point read where the photo lost it)."""
+    return _point_readings(_half_mark(digits), valid, field_image)
+
+
+def _half_mark(digits: list[DigitReading], force: bool = False) -> list[DigitReading]:
+    """Marks are whole or half (``7.5``): the one digit after a decimal point is a 5 or a 0. Where
+    the classifier's top answer there is another digit (a hasty 5 read as 9 or 3), the likelier of
+    5 and 0 among its alternatives is taken, with a confidence no higher than the classifier's own
+    top answer had (the reading changes, the trust does not grow). ``force``: the point is sure (the
+    mark is invalid without it), so a 5 or 0 is taken even where the classifier barely offers one,
+    at most :data:`DROPPED_POINT_CONFIDENCE` sure."""
+    labels = [d.label for d in digits]
+    if labels.count(".") != 1 or labels.index(".") != len(labels) - 2 or labels[-1] in HALF_MARK_DIGITS:
+        return digits
+    frac = digits[-1]
+    allowed = [(lab, p) for lab, p in frac.alternatives if lab in HALF_MARK_DIGITS]
+    mass = sum(p for _, p in allowed)
+    if mass < HALF_MARK_MIN_PROBABILITY and not force:  # no half at all: the point is in doubt
+        return digits
+    if mass < HALF_MARK_MIN_PROBABILITY:  # forced, with no real evidence either way: a half (.0 is rare)
+        label, conf = "5", min(frac.confidence, DROPPED_POINT_CONFIDENCE)
+    else:
+        label, p = max(allowed, key=lambda a: a[1])
+        conf = min(frac.confidence, p / mass)
+    alternatives = ((label, conf),) + tuple(a for a in frac.alternatives if a[0] != label)
+    return digits[:-1] + [replace(frac, label=label, confidence=conf, alternatives=alternatives)]
+
+
+def _point_readings(digits: list[DigitReading], valid: Optional[Callable[[str], bool]],
+                    field_image: np.ndarray) -> list[tuple[list[DigitReading], float]]:
+    """A reading with a decimal point, and what else it may be (with a log score relative to it).
+
+    After :func:`_half_mark`, a digit other than 5 or 0 after the point makes no mark: the "point"
+    is a speck (a ``14`` with a dot, read ``1.4``), so the point is left out and that digit gets
+    at most :data:`DROPPED_POINT_CONFIDENCE`. A ``.0`` is a mark, but a rare one beside a ``10``
+    with a speck: the reading without the point is offered to the sum check, as likely as the
+    point is unlikely."""
+    labels = [d.label for d in digits]
+    if "." not in labels:
+        return _lost_point(digits, valid, field_image)
+    if labels.count(".") != 1 or labels.index(".") != len(labels) - 2:
+        return [(digits, 0.0)]
+    point, frac = digits[-2], digits[-1]
+    without = digits[:-2] + [replace(frac, confidence=min(frac.confidence, DROPPED_POINT_CONFIDENCE))]
+    if valid is not None and not valid(text_of(without)):  # the point is needed: the digit after it is a half
+        return [(_half_mark(digits, force=True), 0.0)]
+    if frac.label not in HALF_MARK_DIGITS:
+        return [(without, 0.0)]
+    if frac.label == "0":
+        pc = min(max(point.confidence, 1e-6), 1 - 1e-6)
+        return [(digits, 0.0), (without, math.log((1 - pc) / pc))]
+    return [(digits, 0.0)]
+
+
+def _lost_point(digits: list[DigitReading], valid: Optional[Callable[[str], bool]],
+                field_image: np.ndarray) -> list[tuple[list[DigitReading], float]]:
+    """A mark ending in 5 whose decimal point the photo lost (``85`` for ``8.5``): when the reading
+    is no valid mark (above the maximum) and the half is, the half is read, its point at
+    :data:`LOST_POINT_CONFIDENCE`; when both are valid, the half is offered to the sum check at
+    :data:`LOST_POINT_PRIOR`. The point's box and crop are where it should be: at the foot of the
+    gap before the last digit, in ``field_image`` (the cleaned field crop)."""
+    if valid is None or len(digits) < 2 or digits[-1].label != "5":
+        return [(digits, 0.0)]
+    point = _missing_point(digits[-2], digits[-1], field_image)
+    half = digits[:-1] + [point, digits[-1]]
+    if not valid(text_of(half)):
+        return [(digits, 0.0)]
+    if not valid(text_of(digits)):
+        return [(half, 0.0)]
+    return [(digits, 0.0), (half, math.log(LOST_POINT_PRIOR))]
+
+
+def _missing_point(before: DigitReading, after: DigitReading, field_image: np.ndarray) -> DigitReading:
+    """A point read where none was seen, between ``before`` and ``after`` near their baseline."""
+    bx, by, bw, bh = before.box
+    ax, ay, aw, ah = after.box
+    x0, x1 = bx + bw, ax
+    if x1 - x0 < 6:  # touching or overlapping digits: a small window on their boundary
+        x0, x1 = (x0 + x1) // 2 - 3, (x0 + x1) // 2 + 3
+    bottom = max(by + bh, ay + ah)
+    y0 = bottom - max(6, (bottom - min(by, ay)) // 3)
+    x0, y0 = max(0, x0), max(0, y0)
+    crop = np.ascontiguousarray(field_image[y0:bottom, x0:max(x0 + 1, x1)])
+    if crop.size == 0:
+        crop = np.full((6, 6), 255, np.uint8)
+    box = (int(x0), int(y0), int(crop.shape[1]), int(crop.shape[0]))
+    return DigitReading(".", LOST_POINT_CONFIDENCE, box, ((".", LOST_POINT_CONFIDENCE), ("", 1 - LOST_POINT_CONFIDENCE)), crop)
