@@ -516,14 +516,22 @@ def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
     return Segmentation(glyphs, empty_conf, {"segments": overlay})
 
 
+INK_LEVEL = 160
+PAPER_LEVEL = 235
+"""Grey levels for :func:`stroke_linearity`: ink is darker than ``INK_LEVEL``, or than halfway
+from the darkest pixel to ``PAPER_LEVEL`` (the level above which ``cleaned`` keeps no ink)."""
+
 EDGE_LINEARITY = 6.0
 """How straight (see :func:`stroke_linearity`) the narrow piece of a cut near an edge must be."""
 
 
 def stroke_linearity(crop: GrayImage) -> float:
     """How straight the ink of a glyph crop is: sqrt of the ratio of the principal variances of
-    its ink pixels (a straight ``1`` stroke ~8 or more; the arc of half a ``0`` ~3-5)."""
-    ys, xs = np.nonzero(crop < 160)
+    its ink pixels (a straight ``1`` stroke ~8 or more; the arc of half a ``0`` ~3-5).
+
+    Ink is darker than 160, or for pale ink (a blurred photo: no pixel that dark) darker than
+    halfway between its darkest pixel and the paper."""
+    ys, xs = np.nonzero(crop < max(INK_LEVEL, (int(crop.min()) + PAPER_LEVEL) / 2)) if crop.size else ([], [])
     return _linearity(xs, ys)
 
 
