@@ -4,7 +4,8 @@ Rules applied to each reading of a mark or total field (``reader._field_readings
 
 * the one digit after a decimal point is a 5 or a 0 (``9.9`` is ``9.5``);
 * a point before any other digit is a speck (``1.4`` is ``14``);
-* a mark ending in 5 above its maximum lost its point (``85`` with a maximum of 10 is ``8.5``);
+* a mark above its maximum lost its point (``85`` with a maximum of 10 is ``8.5``, ``76`` is
+  ``7.5``: the digit after the lost point is a 5 or 0 like any other);
 * a ``.0`` or a valid ``15`` also offer the other reading to the sum check.
 
 A changed character is never more confident than the classifier was (0.5 where it is a guess),
@@ -98,18 +99,23 @@ def _point_readings(digits: list[DigitReading], valid: Optional[Callable[[str], 
 
 def _lost_point(digits: list[DigitReading], valid: Optional[Callable[[str], bool]],
                 field_image: np.ndarray) -> list[tuple[list[DigitReading], float]]:
-    """A mark ending in 5 whose decimal point the photo lost (``85`` for ``8.5``): when the reading
-    is no valid mark (above the maximum) and the half is, the half is read, its point at
-    :data:`LOST_POINT_CONFIDENCE`; when both are valid, the half is offered to the sum check at
-    :data:`LOST_POINT_PRIOR`. The point's box and crop are where it should be: at the foot of the
-    gap before the last digit, in ``field_image`` (the cleaned field crop)."""
-    if valid is None or len(digits) < 2 or digits[-1].label != "5":
+    """A mark whose decimal point the photo lost (``85`` for ``8.5``): when the reading is no valid
+    mark (above the maximum) and the half is, the half is read, its point at
+    :data:`LOST_POINT_CONFIDENCE` and its last digit a 5 or 0 (:func:`_half_mark`: ``76`` above a
+    maximum of 10 is ``7.5``, a hasty 5 read as 6). When both are valid and the mark ends in 5,
+    the half is offered to the sum check at :data:`LOST_POINT_PRIOR`. The point's box and crop
+    are where it should be: at the foot of the gap before the last digit, in ``field_image`` (the
+    cleaned field crop)."""
+    if valid is None or len(digits) < 2:
+        return [(digits, 0.0)]
+    whole_valid = valid(text_of(digits))
+    if whole_valid and digits[-1].label != "5":
         return [(digits, 0.0)]
     point = _missing_point(digits[-2], digits[-1], field_image)
-    half = digits[:-1] + [point, digits[-1]]
+    half = _half_mark(digits[:-1] + [point, digits[-1]], force=True)
     if not valid(text_of(half)):
         return [(digits, 0.0)]
-    if not valid(text_of(digits)):
+    if not whole_valid:
         return [(half, 0.0)]
     return [(digits, 0.0), (half, math.log(LOST_POINT_PRIOR))]
 

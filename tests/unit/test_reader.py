@@ -175,3 +175,15 @@ def test_a_needed_point_makes_the_digit_after_it_a_half():
     q1 = next(f for f in r.fields if f.name == "Q1")
     assert q1.text == "9.5" and q1.digits[-1].confidence <= 0.5
     assert r.status == SheetStatus.NEEDS_REVIEW
+
+
+def test_a_lost_point_before_a_misread_five_is_still_a_half():
+    """7.5 written, the point lost and the hasty 5 read as 6 (5 second): 76 is above Q1's maximum
+    of 10, so the point was lost and the digit after it is a half: read 7.5, never sure."""
+    values = dict(VALUES, Q1="75", total="34.5")  # written without a point: what the segmenter sees
+    labels = labels_for(values)
+    frac = len(values["roll_no"]) + len(values["subject_code"]) + 1
+    r = read(values, ScriptedClassifier(labels[:frac] + "6" + labels[frac + 1:], confidence={frac: 0.7}, second={frac: "5"}))
+    q1 = next(f for f in r.fields if f.name == "Q1")
+    assert q1.text == "7.5" and q1.digits[1].label == "." and q1.digits[-1].confidence <= 0.7
+    assert r.status == SheetStatus.NEEDS_REVIEW and any("Q1: unsure character (0.50" in x for x in r.reasons)
