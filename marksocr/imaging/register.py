@@ -42,6 +42,13 @@ A4_ASPECT = 297.0 / 210.0
 _DETECT_MAX_SIDE = 1600     # marker detection on a downscaled photo first (speed)
 _FEATURE_MAX_SIDE = 1100    # photo size for ORB matching
 _FEATURE_REF_WIDTH = 800    # reference size for ORB matching
+_FEATURE_SCALES = ((_FEATURE_MAX_SIDE, _FEATURE_REF_WIDTH), (700, 500), (1600, 500), (2400, 500))
+"""(photo's longer side, reference width) for ORB matching, tried in turn until one registers.
+The second: heavy blur (camera shake) wipes out fine keypoints, and shrinking the photo shrinks
+the blur with it. The last two: a sheet filling only a third or a quarter of the photo's width is
+a few hundred pixels wide at 1100, beyond ORB's scale range from an 800-pixel reference; a larger
+photo and a smaller reference bring the two to one scale (7 of the 13 hard photos of two tuning
+seeds that no method registered)."""
 
 FAIL_QUALITY = 0.25
 """Below this quality the page is treated as not registered at all (status ``failed``)."""
@@ -261,11 +268,10 @@ def register_markers(photo: GrayImage, template: Template, size: tuple[int, int]
 def register_features(photo: GrayImage, template: Template, size: tuple[int, int]) -> RegistrationResult:
     """Register by ORB feature matching against the template's reference image.
 
-    Tried at the normal matching size, then once more at a smaller one: heavy blur (camera
-    shake) wipes out fine keypoints, and shrinking the photo shrinks the blur with it.
+    Tried at the normal matching size, then at the other :data:`_FEATURE_SCALES`.
     """
     res = RegistrationResult(False, "features", 0.0)
-    for max_side, ref_width in ((_FEATURE_MAX_SIDE, _FEATURE_REF_WIDTH), (700, 500)):
+    for max_side, ref_width in _FEATURE_SCALES:
         res = _register_features_at(photo, template, size, max_side, ref_width)
         if res.ok:
             return res

@@ -65,6 +65,18 @@ def test_registers_distorted_photo(name, markers, reference):
     assert alignment_error(res.page, page) <= tolerance
 
 
+@pytest.mark.parametrize("scale", [0.3, 0.25])
+def test_a_sheet_small_in_the_frame_registers_by_features(scale, reference):
+    """A sheet filling a quarter to a third of the photo's width, tilted and blurred: at the
+    usual matching sizes its keypoints are beyond ORB's scale range from the reference."""
+    page = sf.filled_page(VALUES, markers=False)
+    template = sf.template(markers=False, reference=reference)
+    res = register_page(sf.photograph(page, seed=3, scale=scale, rotate_deg=30, tilt_deg=12, blur=1.5), template)
+    assert res.ok and res.method == "features", res.reason
+    assert res.quality >= 0.7, (res.quality, res.details)
+    assert alignment_error(res.page, page) <= 4.5
+
+
 def test_outline_fallback_when_markers_are_hidden(reference):
     page = sf.filled_page(VALUES, markers=False)
     template = sf.template(markers=False, reference=reference)
