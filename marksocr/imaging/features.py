@@ -111,20 +111,30 @@ def local_matches(pts_a, des_a, pts_b, des_b, radius: float, max_dist: int = 64)
 
 
 def refine(photo_small: GrayImage, h0: np.ndarray, ref_shape, ref_pts, ref_des) -> tuple[np.ndarray, int, float]:
-    """Second pass on the roughly aligned photo: match only keypoints within ~12 px."""
+    """Second pass on the roughly aligned photo: match only keypoints within ~12 px.
+    Returns (homography, inliers, reprojection error); see :func:`refine_spread`."""
+    h, n, err, _ = refine_spread(photo_small, h0, ref_shape, ref_pts, ref_des)
+    return h, n, err
+
+
+def refine_spread(photo_small: GrayImage, h0: np.ndarray, ref_shape, ref_pts, ref_des) -> tuple[np.ndarray, int, float, float]:
+    """:func:`refine`, also returning how much of the reference's height its inliers span (0..1):
+    inliers bunched in one part of the page fit that part and may stretch the rest."""
     size = (ref_shape[1], ref_shape[0])
     warped = cv2.warpPerspective(photo_small, h0, size, flags=cv2.INTER_LINEAR, borderValue=255)
     kp, des = orb_detector().detectAndCompute(prep_features(warped), None)
     if des is None or len(kp) < MIN_INLIERS:
-        return h0, 0, 0.0
+        return h0, 0, 0.0, 0.0
     wpts = np.float32([k.pt for k in kp])
     src, dst = local_matches(wpts, des, ref_pts, ref_des, radius=12.0)
     if len(src) < MIN_INLIERS:
-        return h0, 0, 0.0
+        return h0, 0, 0.0, 0.0
     src_a, dst_a = np.float32(src), np.float32(dst)
     h1, mask = cv2.findHomography(src_a, dst_a, cv2.RANSAC, 2.5)
     if h1 is None:
-        return h0, 0, 0.0
+        return h0, 0, 0.0, 0.0
     inl = mask.ravel().astype(bool)
     err = float(np.sqrt(np.mean(np.sum((cv2.perspectiveTransform(src_a[inl].reshape(-1, 1, 2), h1).reshape(-1, 2) - dst_a[inl]) ** 2, axis=1))))
-    return h1 @ h0, int(inl.sum()), err
+    ys = dst_a[inl, 1]
+    spread = float(np.ptp(ys) / max(1, ref_shape[0])) if len(ys) else 0.0
+    return h1 @ h0, int(inl.sum()), err, spread

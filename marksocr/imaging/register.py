@@ -30,7 +30,7 @@ import numpy as np
 
 from marksocr.domain import GrayImage, Template
 from marksocr.imaging.features import (MIN_INLIERS, load_reference, match, orb_detector, prep_features,
-                                       reference_features, refine)
+                                       reference_features, refine, refine_spread)
 from marksocr.imaging.outline import find_page_quad
 
 log = logging.getLogger(__name__)
@@ -278,6 +278,30 @@ def register_features(photo: GrayImage, template: Template, size: tuple[int, int
     return res
 
 
+REFINE_PASSES = 3
+REFINE_SPREAD = 0.75
+"""A refined feature alignment whose inliers span less than ``REFINE_SPREAD`` of the reference's
+height is refined again from itself, up to ``REFINE_PASSES`` more times while the inliers grow.
+Under strong tilt or blur the coarse homography can fit the keypoint-rich top of the page and
+stretch the bottom; the first refinement then finds matches only near the top, and its
+homography extrapolates the rest. Each pass brings more of the page within the matching radius
+(a tilted, shadowed tuning photo: 249 -> 720 inliers, from refused to quality 0.87)."""
+
+
+def refine_repeatedly(small: GrayImage, h0: np.ndarray, ref_shape, ref_pts, ref_des) -> tuple[np.ndarray, int, float]:
+    """:func:`features.refine`, repeated from its own result while its inliers cover only part
+    of the page and grow (see :data:`REFINE_SPREAD`): (homography, inliers, reprojection error)."""
+    h, inliers, err, spread = refine_spread(small, h0, ref_shape, ref_pts, ref_des)
+    for _ in range(REFINE_PASSES):
+        if not inliers or spread >= REFINE_SPREAD:
+            break
+        h2, inliers2, err2, spread2 = refine_spread(small, h, ref_shape, ref_pts, ref_des)
+        if inliers2 <= inliers:
+            break
+        h, inliers, err, spread = h2, inliers2, err2, spread2
+    return h, inliers, err
+
+
 def _register_features_at(photo: GrayImage, template: Template, size: tuple[int, int],
                           max_side: int, ref_width: int) -> RegistrationResult:
     feats = reference_features(str(template.reference_image), ref_width)
@@ -295,7 +319,7 @@ def _register_features_at(photo: GrayImage, template: Template, size: tuple[int,
     inliers = int(mask.sum()) if mask is not None else 0
     if h0 is None or inliers < MIN_INLIERS:
         return RegistrationResult(False, "features", 0.0, reason=f"photo does not match the reference layout ({inliers} consistent matches)")
-    h1, inl2, err = refine(small, h0, ref_shape, ref_pts, ref_des)
+    h1, inl2, err = refine_repeatedly(small, h0, ref_shape, ref_pts, ref_des)
     page_scale = size[0] / float(ref_shape[1])
     h = _scale_h(h1, pscale, 1.0)
     h = np.diag([page_scale, page_scale, 1.0]) @ h

@@ -77,6 +77,23 @@ def test_a_sheet_small_in_the_frame_registers_by_features(scale, reference):
     assert alignment_error(res.page, page) <= 4.5
 
 
+@pytest.mark.parametrize("blur, stretch", [(1.5, 0.08), (2.0, 0.04), (2.5, 0.06)])
+def test_refinement_repeats_until_the_whole_page_is_aligned(blur, stretch, reference):
+    """A coarse alignment right at the top of the page and stretched below it (a tilted photo
+    whose keypoints are mostly in the header): one refinement matches only near the top and
+    extrapolates the rest; refined again from its own result, the bottom comes right."""
+    from marksocr.imaging.features import reference_features
+    from marksocr.imaging.register import refine_repeatedly
+    shape, pts, des = reference_features(str(reference), 800)
+    page = sf.filled_page(VALUES, markers=False)
+    photo = cv2.GaussianBlur(cv2.resize(page, (shape[1], shape[0]), interpolation=cv2.INTER_AREA), (0, 0), blur)
+    h0 = np.array([[1.0, 0.0, 0.0], [0.0, 1.0 + stretch, 0.0], [0.0, 0.0, 1.0]])
+    h, inliers, _ = refine_repeatedly(photo, h0, shape, pts, des)
+    bottom = np.float32([[[shape[1] / 2, shape[0] - 1]]])  # the photo is the page itself
+    assert np.abs(cv2.perspectiveTransform(bottom, h) - bottom).max() < 3.0
+    assert inliers > 500
+
+
 def test_outline_fallback_when_markers_are_hidden(reference):
     page = sf.filled_page(VALUES, markers=False)
     template = sf.template(markers=False, reference=reference)
