@@ -3,7 +3,8 @@
 Rules applied to each reading of a mark or total field (``reader._field_readings``):
 
 * the one digit after a decimal point is a 5 or a 0 (``9.9`` is ``9.5``);
-* a point before any other digit is a speck (``1.4`` is ``14``);
+* a point before any other digit is a speck (``1.4`` is ``14``), and so is a point anywhere but
+  before the last digit (``53.`` is ``53``; ``4.45`` is ``445``, above the maximum, so ``44.5``);
 * a mark above its maximum lost its point (``85`` with a maximum of 10 is ``8.5``, ``76`` is
   ``7.5``: the digit after the lost point is a 5 or 0 like any other);
 * a ``.0`` or a valid ``15`` also offer the other reading to the sum check.
@@ -84,7 +85,7 @@ def _point_readings(digits: list[DigitReading], valid: Optional[Callable[[str], 
     if "." not in labels:
         return _lost_point(digits, valid, field_image)
     if labels.count(".") != 1 or labels.index(".") != len(labels) - 2:
-        return [(digits, 0.0)]
+        return _misplaced_point(digits, valid, field_image)
     point, frac = digits[-2], digits[-1]
     without = digits[:-2] + [replace(frac, confidence=min(frac.confidence, DROPPED_POINT_CONFIDENCE))]
     if valid is not None and not valid(text_of(without)):  # the point is needed: the digit after it is a half
@@ -95,6 +96,25 @@ def _point_readings(digits: list[DigitReading], valid: Optional[Callable[[str], 
         pc = min(max(point.confidence, 1e-6), 1 - 1e-6)
         return [(digits, 0.0), (without, math.log((1 - pc) / pc))]
     return [(digits, 0.0)]
+
+
+def _misplaced_point(digits: list[DigitReading], valid: Optional[Callable[[str], bool]],
+                     field_image: np.ndarray) -> list[tuple[list[DigitReading], float]]:
+    """A lone point that is not before the last digit makes no mark (``4.45``, ``53.``): it is a
+    speck, left out with its neighbours at most :data:`DROPPED_POINT_CONFIDENCE` sure; and where
+    the number is then above the maximum, the real point was lost (``445`` is ``44.5``)."""
+    labels = [d.label for d in digits]
+    if labels.count(".") != 1 or len(labels) < 2:
+        return [(digits, 0.0)]
+    k = labels.index(".")
+    trailing = k == len(labels) - 1  # nothing after it: never a half
+    if not trailing and (valid is None or valid(text_of(digits))):
+        return [(digits, 0.0)]
+    near = {k - 1, k + 1}
+    without = [replace(d, confidence=min(d.confidence, DROPPED_POINT_CONFIDENCE)) if i in near else d
+               for i, d in enumerate(digits) if i != k]
+    reading = _lost_point(without, valid, field_image)[0][0]
+    return [(reading, 0.0)] if trailing or valid(text_of(reading)) else [(digits, 0.0)]
 
 
 def _lost_point(digits: list[DigitReading], valid: Optional[Callable[[str], bool]],
