@@ -30,7 +30,7 @@ import numpy as np
 
 from marksocr.domain import GrayImage, Template
 from marksocr.imaging.features import (MIN_INLIERS, load_reference, match, orb_detector, prep_features,
-                                       reference_features, refine, refine_spread)
+                                       reference_features, refine_spread)
 from marksocr.imaging.outline import find_page_quad
 
 log = logging.getLogger(__name__)
@@ -344,7 +344,7 @@ def refine_with_reference(photo: GrayImage, res: RegistrationResult, template: T
     small, pscale = _downscale(photo, _FEATURE_MAX_SIDE)
     rscale = ref_shape[1] / float(size[0])
     to_small = np.diag([rscale, rscale, 1.0]) @ res.homography @ np.diag([1.0 / pscale, 1.0 / pscale, 1.0])
-    h1, inl, err = refine(small, to_small, ref_shape, ref_pts, ref_des)
+    h1, inl, err = refine_repeatedly(small, to_small, ref_shape, ref_pts, ref_des)
     if inl < 3 * MIN_INLIERS:
         return res
     h = np.diag([1.0 / rscale, 1.0 / rscale, 1.0]) @ h1 @ np.diag([pscale, pscale, 1.0])
