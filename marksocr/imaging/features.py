@@ -110,16 +110,11 @@ def local_matches(pts_a, des_a, pts_b, des_b, radius: float, max_dist: int = 64)
     return list(pts_a[ia_s[keep]]), list(pts_b[ib_s[keep]])
 
 
-def refine(photo_small: GrayImage, h0: np.ndarray, ref_shape, ref_pts, ref_des) -> tuple[np.ndarray, int, float]:
-    """Second pass on the roughly aligned photo: match only keypoints within ~12 px.
-    Returns (homography, inliers, reprojection error); see :func:`refine_spread`."""
-    h, n, err, _ = refine_spread(photo_small, h0, ref_shape, ref_pts, ref_des)
-    return h, n, err
-
-
-def refine_spread(photo_small: GrayImage, h0: np.ndarray, ref_shape, ref_pts, ref_des) -> tuple[np.ndarray, int, float, float]:
-    """:func:`refine`, also returning how much of the reference's height its inliers span (0..1):
-    inliers bunched in one part of the page fit that part and may stretch the rest."""
+def refine(photo_small: GrayImage, h0: np.ndarray, ref_shape, ref_pts, ref_des) -> tuple[np.ndarray, int, float, float]:
+    """Second pass on the roughly aligned photo: match only keypoints within ~12 px. Returns
+    (homography, inliers, reprojection error, spread): the spread is how much of the reference's
+    height the inliers span (0..1); inliers bunched in one part of the page fit that part and
+    may stretch the rest."""
     size = (ref_shape[1], ref_shape[0])
     warped = cv2.warpPerspective(photo_small, h0, size, flags=cv2.INTER_LINEAR, borderValue=255)
     kp, des = orb_detector().detectAndCompute(prep_features(warped), None)

@@ -30,7 +30,7 @@ import numpy as np
 
 from marksocr.domain import GrayImage, Template
 from marksocr.imaging.features import (MIN_INLIERS, load_reference, match, orb_detector, prep_features,
-                                       reference_features, refine_spread)
+                                       reference_features, refine)
 from marksocr.imaging.outline import find_page_quad
 
 log = logging.getLogger(__name__)
@@ -291,11 +291,11 @@ homography extrapolates the rest. Each pass brings more of the page within the m
 def refine_repeatedly(small: GrayImage, h0: np.ndarray, ref_shape, ref_pts, ref_des) -> tuple[np.ndarray, int, float]:
     """:func:`features.refine`, repeated from its own result while its inliers cover only part
     of the page and grow (see :data:`REFINE_SPREAD`): (homography, inliers, reprojection error)."""
-    h, inliers, err, spread = refine_spread(small, h0, ref_shape, ref_pts, ref_des)
+    h, inliers, err, spread = refine(small, h0, ref_shape, ref_pts, ref_des)
     for _ in range(REFINE_PASSES):
         if not inliers or spread >= REFINE_SPREAD:
             break
-        h2, inliers2, err2, spread2 = refine_spread(small, h, ref_shape, ref_pts, ref_des)
+        h2, inliers2, err2, spread2 = refine(small, h, ref_shape, ref_pts, ref_des)
         if inliers2 <= inliers:
             break
         h, inliers, err, spread = h2, inliers2, err2, spread2
