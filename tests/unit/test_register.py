@@ -127,3 +127,20 @@ def test_blank_page_fails_for_a_reference_layout(reference):
 def test_tiny_image_fails_cleanly():
     res = register_page(np.zeros((20, 20), np.uint8), sf.template())
     assert not res.ok and "too small" in res.reason
+
+
+@pytest.mark.parametrize("index", [31, 73])
+def test_a_small_blurred_sheet_among_clutter_registers_with_a_looser_ratio_test(index, mnist_dir, tmp_path):
+    """Two generated hard photos of the landscape layout (tuning seed 3000): a small, blurred
+    sheet among other papers. The strict ratio test left too few true matches at every size."""
+    from marksocr.sheets.ink import DigitSource
+    from marksocr.sheets.synth import make_sheet
+    from marksocr.template import load_template
+    from marksocr.imaging.io import load_image
+    from marksocr.paths import resources_dir
+
+    template = load_template(resources_dir() / "templates" / "foreign_landscape" / "template.json")
+    path, _ = make_sheet(template, DigitSource.from_mnist(mnist_dir), tmp_path, "hard_photo", 3000, index)
+    res = register_page(load_image(path), template)
+    assert res.ok and res.method == "features", res.reason
+    assert res.details["reference_agreement"] >= 0.6
