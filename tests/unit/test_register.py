@@ -140,7 +140,14 @@ def test_a_small_blurred_sheet_among_clutter_registers_with_a_looser_ratio_test(
     from marksocr.paths import resources_dir
 
     template = load_template(resources_dir() / "templates" / "foreign_landscape" / "template.json")
-    path, _ = make_sheet(template, DigitSource.from_mnist(mnist_dir), tmp_path, "hard_photo", 3000, index)
+    path, record = make_sheet(template, DigitSource.from_mnist(mnist_dir), tmp_path, "hard_photo", 3000, index)
     res = register_page(load_image(path), template)
     assert res.ok and res.method == "features", res.reason
     assert res.details["reference_agreement"] >= 0.6
+    # the page corners land where the generator put them (its page has the reference's size)
+    gh, gw = cv2.imread(str(template.reference_image), cv2.IMREAD_GRAYSCALE).shape
+    corners = np.float32([[0, 0], [gw, 0], [gw, gh], [0, gh]]).reshape(-1, 1, 2)
+    photo_corners = cv2.perspectiveTransform(corners, np.array(record["page_to_image"]))
+    got = cv2.perspectiveTransform(photo_corners, res.homography).reshape(-1, 2)
+    w, h = res.page_size
+    assert np.abs(got - corners.reshape(-1, 2) * np.float32([w / gw, h / gh])).max() < 8.0  # of 1240 px
