@@ -15,11 +15,18 @@ Results are also written to ``benchmarks/RESULTS-sheets.md``.
 
     .venv/bin/python benchmarks/sheets.py --n 100            # full run
     .venv/bin/python benchmarks/sheets.py --n 10 --styles photo --layouts ours   # quick look
+
+``--template PATH`` (repeatable) adds a layout from any template file, named after its folder,
+e.g. a layout the reader was never tuned on (its sets are cached under a name that includes a
+hash of the template and its reference image, so editing the layout makes fresh sets):
+
+    .venv/bin/python benchmarks/sheets.py --template out/unseen/college/template.json --layouts college --no-write
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import sys
@@ -73,6 +80,32 @@ def layouts() -> dict[str, Path]:
         if not raw.get("markers") and raw.get("reference_image"):
             out[p.parent.name] = p
     return out
+
+
+def extra_layouts(paths: list[Path]) -> dict[str, Path]:
+    """Layouts from ``--template`` files, each named after the template's folder (``.../college/template.json``)."""
+    builtin = layouts()
+    out: dict[str, Path] = {}
+    for p in paths:
+        p = p.resolve()
+        if not p.is_file():
+            raise SystemExit(f"--template {p}: no such file")
+        name = p.parent.name
+        taken = builtin.get(name) or out.get(name)
+        if taken is not None and taken.resolve() != p:
+            raise SystemExit(f"--template {p}: layout name {name!r} (its folder) is already used by {taken}")
+        if builtin.get(name) is None:
+            out[name] = p
+    return out
+
+
+def cache_name(template: Path, layout: str) -> str:
+    """``layout`` plus a short hash of the template file and its reference image (for ``--template`` layouts)."""
+    h = hashlib.sha256(template.read_bytes())
+    ref = json.loads(template.read_text()).get("reference_image")
+    if ref and (template.parent / ref).is_file():
+        h.update((template.parent / ref).read_bytes())
+    return f"{layout}-{h.hexdigest()[:8]}"
 
 
 def ensure_set(template: Path, layout: str, style: str, n: int, seed: int, cache: Path, workers: int = 1) -> Path:
@@ -175,7 +208,11 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=100, help="sheets per set (default 100)")
     ap.add_argument("--seed", type=int, default=1000, help="generator seed (default 1000)")
     ap.add_argument("--styles", default=",".join(STYLES))
-    ap.add_argument("--layouts", default="all", help="comma-separated layout names (ours, foreign_...), or all")
+    ap.add_argument("--layouts", default="all",
+                    help="comma-separated layout names (ours, foreign_..., or a --template's), or all (the built-in "
+                         "layouts and every --template)")
+    ap.add_argument("--template", type=Path, action="append", default=[], metavar="PATH",
+                    help="also offer the layout of this template file, named after its folder (repeatable)")
     ap.add_argument("--cache", type=Path, default=ROOT / "out" / "bench-sheets")
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--workers", type=int, default=1, help="processes generating sheets (default 1)")
@@ -213,14 +250,16 @@ def main(argv=None) -> int:
         clf = None if args.generate_only else DigitClassifier.load(args.model)
         version = None if clf is None else clf.version
         by_set = {}
-        available = layouts()
+        extra = extra_layouts(args.template)
+        available = {**layouts(), **extra}
         for layout in (list(available) if args.layouts == "all" else args.layouts.split(",")):
             if layout not in available:
                 print(f"layout {layout!r} not available (no template found), skipped")
                 continue
             template = load_template(available[layout])
+            cached_as = cache_name(available[layout], layout) if layout in extra else layout
             for style in args.styles.split(","):
-                d = ensure_set(available[layout], layout, style, args.n, args.seed, args.cache, args.workers)
+                d = ensure_set(available[layout], cached_as, style, args.n, args.seed, args.cache, args.workers)
                 if args.generate_only:
                     continue
                 by_set[f"{layout}/{style}"] = rs = read_set(d, template, clf, ReadOptions(threshold=threshold))
@@ -228,7 +267,9 @@ def main(argv=None) -> int:
         if args.generate_only:
             return 0
         if args.results:
-            args.results.write_text(json.dumps({"model": version, "seed": args.seed, "n": args.n, "sets": {k: [r.__dict__ for r in v] for k, v in by_set.items()}}))
+            args.results.write_text(json.dumps({"model": version, "seed": args.seed, "n": args.n,
+                                                "templates": {k: str(v) for k, v in extra.items()},
+                                                "sets": {k: [r.__dict__ for r in v] for k, v in by_set.items()}}))
     rows = [summarize(k, v) for k, v in by_set.items()]
     everything = [r for v in by_set.values() for r in v]
     rows.append(summarize("all", everything))

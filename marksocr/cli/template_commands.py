@@ -94,12 +94,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- foreign
 
 def _register_foreign(sub: argparse._SubParsersAction) -> None:
+    from marksocr.sheets.foreign import VARIANTS
+
     p = sub.add_parser("foreign", help="write a non-marksocr sample cover (no markers) and its template",
                        description="Write blank.png and template.json of a sample answer-book cover that "
                                    "marksocr did not design (no alignment markers; registered by its "
                                    "reference image). For tests, benchmarks and demonstrations.")
     p.add_argument("--out", required=True, type=Path, help="folder to write into")
-    p.add_argument("--variant", choices=("university", "landscape"), default="university")
+    p.add_argument("--variant", choices=VARIANTS, default="university",
+                   help="which cover (default university); college is the held-out US Letter layout")
     p.set_defaults(func=_cmd_foreign)
 
 

@@ -11,6 +11,12 @@ to hold on to.
   underlined lines, a two-band marks grid (questions across) and a grand-total box.
 * ``landscape``: landscape A4 internal-assessment sheet, roll-number comb of 10 cells,
   a 4-cell course code, twelve question cells in one row, and a total.
+* ``college``: portrait US Letter answer booklet printed in mid-grey (a coloured print
+  seen in gray) with a heavy black title bar: the student ID in one open box without
+  cells, a 7-cell course code with dashed separators, and the marks as table rows
+  (shaded writing cells, alternate rows a shade apart) above a black-framed total.
+  It is kept out of ``resources/templates``: a layout the reader was never tuned on,
+  for generalisation checks (``write_foreign(Path("out/unseen/college"), "college")``).
 """
 
 from __future__ import annotations
@@ -24,12 +30,12 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from marksocr.domain import GrayImage
-from marksocr.sheets.drawing import comb, font, rect, save_page_png, text_in_box
+from marksocr.sheets.drawing import Font, comb, font, rect, save_page_png, text_in_box
 from marksocr.template import SCHEMA, save_template
 
 log = logging.getLogger(__name__)
 
-VARIANTS = ("university", "landscape")
+VARIANTS = ("university", "landscape", "college")
 INK = 25    # printed text and rules: near black
 RULE = 5    # table rule width, px
 
@@ -40,6 +46,8 @@ def render_foreign(variant: str = "university") -> tuple[GrayImage, dict[str, An
         return _university()
     if variant == "landscape":
         return _landscape()
+    if variant == "college":
+        return _college()
     raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
 
 
@@ -100,13 +108,11 @@ def _detail_line(d: ImageDraw.ImageDraw, label: str, y: int, w: int, fields: lis
 
 
 def _instructions(d: ImageDraw.ImageDraw, y: int) -> None:
-    f = font(36, False, "serif")
-    text_in_box(d, (200, y, 2280, y + 60), "INSTRUCTIONS TO CANDIDATES", font(40, True, "serif"), INK, "left")
     lines = ("1. Write your Roll Number in figures on the line above; do not write it anywhere else.",
              "2. This answer book contains 32 pages. Do not tear off any page.",
              "3. Answer all questions from Part A (5 x 2 = 10) and any five from Part B.")
-    for i, line in enumerate(lines):
-        text_in_box(d, (230, y + 75 + i * 58, 2300, y + 130 + i * 58), line, f, 50, "left")
+    _text_block(d, (200, y), "INSTRUCTIONS TO CANDIDATES", lines, font(40, True, "serif"), font(36, False, "serif"),
+                (INK, 50))
 
 
 def _u_marks_grid(d: ImageDraw.ImageDraw, fields: list[dict[str, Any]], top: int, w: int) -> None:
@@ -234,7 +240,142 @@ def _l_marks_row(d: ImageDraw.ImageDraw, fields: list[dict[str, Any]], top: int,
     fields.append({"name": "total", "kind": "total", "box": _frac(_inset(tot, 14), w, h)})
 
 
+# --------------------------------------------------------------------------- college (US Letter)
+
+_C_W, _C_H = 2550, 3300            # US Letter at 300 dpi
+_C_X0, _C_X1 = 150, _C_W - 150     # half-inch margins
+_C_MAX = (5, 5, 10, 10, 10, 15, 20, 25)
+GREY = 100                         # the college's print: mid-grey rules and text
+_C_SHADE = (228, 236)              # mark-cell backgrounds, alternating by row
+_C_ZEBRA = (255, 247)              # the rest of each table row
+_C_COLS = (_C_X0, 480, 860, 1660, _C_X1)  # question | maximum | marks (the field) | examiner's initials
+_C_HEAD_H, _C_ROW_H = 100, 145
+
+
+def _college() -> tuple[GrayImage, dict[str, Any]]:
+    img = Image.new("L", (_C_W, _C_H), 255)
+    d = ImageDraw.Draw(img)
+    fields: list[dict[str, Any]] = []
+    _c_header(d)
+    _c_identity(d, fields, top=590)
+    lines = ("1. Write your Student ID and the Course Code in the boxes above, in figures only.",
+             "2. Answer in blue or black ink. Start each question on a new page of this booklet.",
+             "3. Do not write in the shaded columns; they are for the examiner (24 pages in all).")
+    _text_block(d, (_C_X0, 1130), "Instructions to students", lines, font(42, True, "serif"), font(34), (GREY, GREY),
+                pitch=55)
+    bottom = _c_marks_table(d, fields, top=1420)
+    _c_total(d, fields, top=bottom + 50)
+    for (a, b), label in (((_C_X0, 1050), "Signature of Examiner"), ((1500, _C_X1), "Signature of Invigilator")):
+        d.rectangle((a, 3010, b, 3012), fill=GREY)
+        text_in_box(d, (a, 3022, b, 3072), label, font(36), GREY)
+    text_in_box(d, (_C_X0, 3100, _C_X1, 3145), "Form EX-7 (rev. 03/2026)    Westbrook College Press    Booklet 1 of 1",
+                font(30), GREY)
+    return np.asarray(img, dtype=np.uint8).copy(), _template("Westbrook College examination answer booklet "
+                                                             "(US Letter, foreign)", fields, (_C_W, _C_H))
+
+
+def _c_header(d: ImageDraw.ImageDraw) -> None:
+    """Monogram, college name, a printed booklet number and the heavy black title bar."""
+    _monogram(d, (285, 272), 118, "WC")
+    text_in_box(d, (450, 165, 1800, 275), "WESTBROOK COLLEGE", font(84, True, "serif"), GREY, "left")
+    text_in_box(d, (450, 285, _C_X1, 345), "of Arts, Science & Commerce  -  Office of the Controller of Examinations",
+                font(38, False, "serif"), GREY, "left")
+    text_in_box(d, (1850, 170, _C_X1, 220), "Booklet No.", font(34), GREY, "right")
+    text_in_box(d, (1850, 222, _C_X1, 278), "B 204175", font(46, True), GREY, "right")
+    d.rectangle((_C_X0, 400, _C_X1, 510), fill=INK)
+    text_in_box(d, (_C_X0, 400, _C_X1, 510), "EXAMINATION ANSWER BOOKLET  -  FALL TERM 2026", font(60, True), 255)
+
+
+def _c_identity(d: ImageDraw.ImageDraw, fields: list[dict[str, Any]], top: int) -> None:
+    """Student ID in one open box (a free string, no cells) and a 7-cell course code with dashed separators."""
+    lf, x0, box_h = font(46, True), 700, 180
+    text_in_box(d, (_C_X0, top, x0 - 30, top + box_h), "STUDENT ID No.", lf, GREY, "left")
+    roll = (x0, top, x0 + 1400, top + box_h)
+    rect(d, roll, 4, GREY)
+    text_in_box(d, (x0, top + box_h + 12, _C_X1, top + box_h + 58),
+                "Write all nine digits inside the box, as on your college ID card", font(32), GREY, "left")
+    fields.append({"name": "roll_no", "kind": "roll_no", "box": _frac(_inset(roll, 14), _C_W, _C_H), "digits": 9})
+    y = top + 300
+    text_in_box(d, (_C_X0, y, x0 - 30, y + box_h), "COURSE CODE", lf, GREY, "left")
+    code = (x0, y, x0 + 7 * 150, y + box_h)
+    _dashed_comb(d, code, 7, GREY)
+    fields.append({"name": "subject_code", "kind": "subject_code", "box": _frac(_inset(code, 10), _C_W, _C_H),
+                   "cells": 7})
+    text_in_box(d, (1900, y + 100, 2040, y + box_h - 10), "Date", font(40), GREY, "left")
+    d.rectangle((2040, y + box_h - 12, _C_X1, y + box_h - 10), fill=GREY)
+
+
+def _c_marks_table(d: ImageDraw.ImageDraw, fields: list[dict[str, Any]], top: int) -> int:
+    """Questions as rows: number, printed maximum, a shaded marks cell (the field), initials. Returns the bottom."""
+    x = _C_COLS
+    hf, qf, mf = font(38, True), font(44, True), font(36)
+    for (a, b), label in zip(zip(x, x[1:]), ("Question", "Maximum", "Marks awarded", "Examiner's initials")):
+        text_in_box(d, (a, top, b, top + _C_HEAD_H), label, hf, GREY)
+    y = top + _C_HEAD_H
+    for q, maximum in enumerate(_C_MAX):
+        d.rectangle((x[0], y, x[-1], y + _C_ROW_H), fill=_C_ZEBRA[q % 2])
+        cell = (x[2], y, x[3], y + _C_ROW_H)
+        d.rectangle(cell, fill=_C_SHADE[q % 2])
+        text_in_box(d, (x[0], y, x[1], y + _C_ROW_H), f"Q{q + 1}", qf, GREY)
+        text_in_box(d, (x[1], y, x[2], y + _C_ROW_H), f"Max {maximum}", mf, GREY)
+        fields.append({"name": f"Q{q + 1}", "kind": "mark", "box": _frac(_inset(cell, 3 + 8), _C_W, _C_H),
+                       "max": maximum})
+        y += _C_ROW_H
+    d.rectangle((x[0], top + _C_HEAD_H - 4, x[-1], top + _C_HEAD_H + 4), fill=INK)  # heavy rule under the header
+    for k in range(1, len(_C_MAX)):
+        ry = top + _C_HEAD_H + k * _C_ROW_H
+        d.rectangle((x[0], ry - 1, x[-1], ry + 1), fill=GREY)
+    for cx in x[1:-1]:
+        d.rectangle((cx - 1, top, cx + 1, y), fill=GREY)
+    rect(d, (x[0], top, x[-1], y), 5, GREY)
+    return y
+
+
+def _c_total(d: ImageDraw.ImageDraw, fields: list[dict[str, Any]], top: int) -> None:
+    """A black-framed total box under the marks column, labelled on its left; a "checked by" line on its right."""
+    box = (_C_COLS[2], top, _C_COLS[3], top + 190)
+    rect(d, box, 9, INK)
+    text_in_box(d, (_C_X0, top, box[0] - 40, top + 95), "TOTAL", font(56, True), INK, "right")
+    text_in_box(d, (_C_X0, top + 95, box[0] - 40, top + 160), "(out of 100)", font(36), GREY, "right")
+    fields.append({"name": "total", "kind": "total", "box": _frac(_inset(box, 9 + 10), _C_W, _C_H)})
+    text_in_box(d, (box[2] + 60, top + 110, _C_X1, top + 170), "Checked by", font(36), GREY, "left")
+    d.rectangle((box[2] + 60, top + 180, _C_X1, top + 182), fill=GREY)
+
+
+def _dashed_comb(d: ImageDraw.ImageDraw, box: tuple[int, int, int, int], cells: int, fill: int) -> None:
+    """A solid frame split into ``cells`` by thin dashed separators."""
+    x0, y0, x1, y1 = box
+    rect(d, box, 4, fill)
+    step = (x1 - x0) / cells
+    for i in range(1, cells):
+        x = round(x0 + i * step)
+        for y in range(y0 + 8, y1 - 8, 24):
+            d.rectangle((x - 1, y, x, min(y + 12, y1 - 8)), fill=fill)
+
+
+def _monogram(d: ImageDraw.ImageDraw, centre: tuple[int, int], r: int, initials: str) -> None:
+    """A round logo: a heavy ring, a dotted inner ring, the initials and a year."""
+    cx, cy = centre
+    d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=GREY, width=9)
+    for k in range(48):
+        a = 2 * math.pi * k / 48
+        px, py = cx + (r - 22) * math.cos(a), cy + (r - 22) * math.sin(a)
+        d.ellipse((px - 4, py - 4, px + 4, py + 4), fill=GREY)
+    text_in_box(d, (cx - r, cy - 62, cx + r, cy + 18), initials, font(68, True, "serif"), GREY)
+    d.rectangle((cx - 50, cy + 26, cx + 50, cy + 28), fill=GREY)
+    text_in_box(d, (cx - r, cy + 34, cx + r, cy + 60), "EST. 1892", font(20, True), GREY)
+
+
 # --------------------------------------------------------------------------- helpers
+
+def _text_block(d: ImageDraw.ImageDraw, origin: tuple[int, int], heading: str, lines: tuple[str, ...],
+                heading_font: Font, line_font: Font, inks: tuple[int, int], pitch: int = 58) -> None:
+    """A heading and indented lines of printed text below it (instructions)."""
+    x, y = origin
+    text_in_box(d, (x, y, x + 1000, y + 60), heading, heading_font, inks[0], "left")
+    for i, line in enumerate(lines):
+        text_in_box(d, (x + 30, y + 75 + i * pitch, x + 1000, y + 130 + i * pitch), line, line_font, inks[1], "left")
+
 
 def _template(name: str, fields: list[dict[str, Any]], size: tuple[int, int]) -> dict[str, Any]:
     return {"schema": SCHEMA, "name": name, "reference_image": "blank.png", "page_size": list(size),
