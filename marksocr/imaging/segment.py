@@ -43,8 +43,9 @@ class Glyph:
     sum_splits: list[list["Glyph"]] = field(default_factory=list)
     """Cuts offered only to the sum check, never to the glyph's own reading: a straight
     full-height stroke taken out of the glyph (a ``1`` written across the next digit, see
-    ``_stroke_cut``). As a rival in the glyph's own reading it lowered the confidence of plain
-    0s and 8s with a straight left side."""
+    ``_stroke_cut``), or the best cut of a narrow glyph in a mark field (two digits leaning
+    together, see :data:`NARROW_PAIR`). As a rival in the glyph's own reading the stroke cut
+    lowered the confidence of plain 0s and 8s with a straight left side."""
 
 
 @dataclass
@@ -62,7 +63,7 @@ class _Group:
     y: int
     w: int
     h: int
-    stroke: bool = False  # a straight stroke taken out of a glyph (``_stroke_cut``)
+    sum_only: bool = False  # first part of a cut offered to the sum check only (``_stroke_cut``, narrow pairs)
 
     @staticmethod
     def of(mask: np.ndarray) -> "_Group":
@@ -178,9 +179,20 @@ MAX_PIECES = 4
 """Most digits offered as one run of touching digits."""
 
 
+PIECE_HEIGHT = 0.45
+"""Each part of an n-way cut must span this share of the group's height: a cut that slices off
+the long top bar of a ``7`` leaves a flat piece, which is no digit."""
+WIDTH_SLACK = 0.3
+"""Parts of an n-way cut may differ this much (share of the mean width) from the mean width for
+free; beyond it, each further step costs as much ink as :data:`WIDTH_COST` typical columns."""
+WIDTH_COST = 3.0
+
+
 def _projection_split(g: _Group, n: int) -> list[_Group]:
-    """Cut into ``n`` parts along straight or slanted lines through the ink profile's minima near
-    the evenly spaced positions (a slanted ``1`` touching a ``0`` needs a slanted cut)."""
+    """Cut into ``n`` parts along straight or slanted lines through minima of the ink profile:
+    the cuts that cross the least ink while every part stays digit-tall (:data:`PIECE_HEIGHT`)
+    and about as wide as the others (a slanted ``1`` touching a ``0`` needs a slanted cut; a
+    ``7`` whose top bar reaches over the next digit needs a cut far from the even spacing)."""
     ys, xs = np.nonzero(g.mask[g.y:g.y + g.h, g.x:g.x + g.w])
     if len(xs) < 10:
         return [g]
@@ -189,19 +201,12 @@ def _projection_split(g: _Group, n: int) -> list[_Group]:
     for shear in SHEARS:
         xp = xs - shear * (ys - cy)
         x0 = float(xp.min())
-        width = xp.max() - x0 + 1
-        prof = np.bincount(np.round(xp - x0).astype(int), minlength=int(width) + 1).astype(float)
-        prof = np.convolve(prof, np.ones(3) / 3, mode="same")
-        step = width / float(n)
-        cuts, cost = [], 0.0
-        for i in range(1, n):
-            lo, hi = int(i * step - 0.3 * step), int(i * step + 0.3 * step)
-            lo, hi = max(1, lo), min(len(prof) - 1, max(lo + 1, hi))
-            j = lo + int(np.argmin(prof[lo:hi]))
-            cuts.append(x0 + j)
-            cost += prof[j]
-        if best is None or cost < best[0]:
-            best = (cost, shear, cuts)
+        col = np.round(xp - x0).astype(int)
+        found = _profile_cuts(col, ys, n, g.h)
+        if found is not None and (best is None or found[0] < best[0]):
+            best = (found[0], shear, [x0 + c - 0.5 for c in found[1]])
+    if best is None:
+        return [g]
     _, shear, cuts = best
     side = np.searchsorted(np.asarray(cuts), xs - shear * (ys - cy))
     out = []
@@ -212,6 +217,52 @@ def _projection_split(g: _Group, n: int) -> list[_Group]:
             m[ys[sel] + g.y, xs[sel] + g.x] = 1
             out.append(_Group.of(m))
     return out
+
+
+def _profile_cuts(col: np.ndarray, ys: np.ndarray, n: int, height: int) -> Optional[tuple[float, list[int]]]:
+    """The ``n - 1`` cut columns (a part is the columns from one cut up to the next) of least cost,
+    by dynamic programming over the profile's minima; None when no cut leaves digit-tall parts."""
+    width = int(col.max()) + 1
+    prof = np.convolve(np.bincount(col, minlength=width).astype(float), np.ones(3) / 3, mode="same")
+    top = np.full(width, height, int)
+    bottom = np.full(width, -1, int)
+    np.minimum.at(top, col, ys)
+    np.maximum.at(bottom, col, ys)
+    typical = float(np.median(prof[prof > 0])) if (prof > 0).any() else 1.0
+    step = width / float(n)
+    cand = [i for i in range(1, width - 1) if prof[i] <= prof[i - 1] and prof[i] <= prof[i + 1]]
+    cand = sorted(set(cand) | {int(round(k * step)) for k in range(1, n)})
+    pos = [0] + [c for c in cand if 0 < c < width] + [width]
+
+    def part_cost(a: int, b: int) -> Optional[float]:
+        if b - a < 0.3 * step or bottom[a:b].max() - top[a:b].min() + 1 < PIECE_HEIGHT * height:
+            return None
+        return WIDTH_COST * typical * max(0.0, abs(b - a - step) / step - WIDTH_SLACK)
+
+    # table[k][j]: least cost of k parts ending just before pos[j]
+    inf = float("inf")
+    table = [[inf] * len(pos) for _ in range(n + 1)]
+    back = [[-1] * len(pos) for _ in range(n + 1)]
+    table[0][0] = 0.0
+    for k in range(1, n + 1):
+        for j in range(1, len(pos)):
+            if (k == n) != (j == len(pos) - 1):
+                continue
+            cut_ink = prof[pos[j]] if j < len(pos) - 1 else 0.0
+            for i in range(j):
+                if table[k - 1][i] == inf:
+                    continue
+                c = part_cost(pos[i], pos[j])
+                if c is not None and table[k - 1][i] + c + cut_ink < table[k][j]:
+                    table[k][j], back[k][j] = table[k - 1][i] + c + cut_ink, i
+    end = len(pos) - 1
+    if table[n][end] == inf:
+        return None
+    cuts, j = [], end
+    for k in range(n, 0, -1):
+        j = back[k][j]
+        cuts.append(pos[j])
+    return table[n][end], sorted(cuts)[1:]
 
 
 EDGE_CUT = 0.06
@@ -308,25 +359,32 @@ def _stroke_cut(g: _Group) -> Optional[list[_Group]]:
         m = np.zeros_like(g.mask)
         m[ys[sel] + g.y, xs[sel] + g.x] = 1
         parts.append(_Group.of(m))
-    parts[0].stroke = True
+    parts[0].sum_only = True
     return parts
 
 
 MAYBE_ONE_ACROSS = 0.6
 """Width/height above which a glyph too narrow for other cuts is still searched for a ``1``'s stroke."""
 
+NARROW_PAIR = 0.45
+"""Width/height from which a glyph too narrow to be cut in its own reading may still be two digits
+leaning together (``11`` written as a ``V`` or a ``Λ``, read whole as ``4`` or ``1``): in mark
+fields its best cut is offered to the sum check."""
+
 STROKE_SHEARS = (0.0, 0.15, -0.15, 0.3, -0.3)
 """Slants tried for a ``1``'s straight stroke."""
 
 
 def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float,
-                    want: Optional[int] = None) -> list[tuple[_Group, list[list[_Group]]]]:
+                    want: Optional[int] = None, narrow_pairs: bool = False) -> list[tuple[_Group, list[list[_Group]]]]:
     """Each group with its alternative cuts: ``(group, [])``, or ``(group, [parts, ...])`` when it
     may be several touching digits (the classifier arbitrates, see ``pipeline.glyphs``). A cut
-    whose first part is marked ``stroke`` (``_stroke_cut``) is for the sum check only.
+    whose first part is marked ``sum_only`` (``_stroke_cut``, narrow pairs) is for the sum check only.
 
     Flat groups (a detached bar or flag) are never split. With ``want`` (the expected number of
-    digits) and too few groups, the widest groups also get a split alternative.
+    digits) and too few groups, the widest groups also get a split alternative. With
+    ``narrow_pairs`` (a field the sum checks), groups narrower than :data:`MAYBE_SPLIT` but not
+    than :data:`NARROW_PAIR` also get their best cut, for the sum check only.
     """
     def ratio(g: _Group) -> float:
         return g.w / max(g.h, 0.7 * digit_h)
@@ -340,7 +398,12 @@ def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float,
         # a 1 across a digit hardly widens it: searched for in glyphs too narrow for other cuts
         stroke = _stroke_cut(g) if g.h >= 0.6 * digit_h and r >= MAYBE_ONE_ACROSS else None
         if g.h < 0.6 * digit_h or (r < MAYBE_SPLIT and id(g) not in extra):
-            out.append((g, [stroke] if stroke else []))
+            alts = [stroke] if stroke else []
+            if narrow_pairs and g.h >= 0.6 * digit_h and r >= NARROW_PAIR:
+                for parts in _cut_candidates(g, max_cuts=1)[:1]:
+                    parts[0].sum_only = True
+                    alts.append(parts)
+            out.append((g, alts))
             continue
         alts = _cut_candidates(g) + ([stroke] if stroke else [])
         if r >= SURE_SPLIT:  # probably several digits; still one very wide digit is possible
@@ -503,7 +566,7 @@ def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
                     discarded += s.area
                 else:  # a detached bit of a digit (the flag of a 5, the end of a 4's stroke)
                     groups[host] = groups[host].merged(s)
-            pairs = _split_touching(groups, cleaned, digit_h, expected)
+            pairs = _split_touching(groups, cleaned, digit_h, expected, narrow_pairs=allow_point)
             items: list[Glyph] = [_glyph(cleaned, g, parts) for g, parts in pairs] + points
             glyphs = sorted(items, key=lambda gl: gl.box[0])
             glyphs = _one_point(glyphs)
@@ -531,8 +594,29 @@ def stroke_linearity(crop: GrayImage) -> float:
 
     Ink is darker than 160, or for pale ink (a blurred photo: no pixel that dark) darker than
     halfway between its darkest pixel and the paper."""
-    ys, xs = np.nonzero(crop < max(INK_LEVEL, (int(crop.min()) + PAPER_LEVEL) / 2)) if crop.size else ([], [])
+    ys, xs = np.nonzero(_ink(crop)) if crop.size else ([], [])
     return _linearity(xs, ys)
+
+
+def _ink(crop: GrayImage) -> np.ndarray:
+    return crop < max(INK_LEVEL, (int(crop.min()) + PAPER_LEVEL) / 2)
+
+
+LOOP_AREA = 0.012
+"""A hole in a glyph's ink counts as a loop (of a ``0``, ``6``, ``8``, ``9``) from this share of
+the crop's height squared: a ``0`` encloses ~0.2, the loop of a ``6`` ~0.05, pen gaps less."""
+
+
+def loop_count(crop: GrayImage) -> int:
+    """Closed loops in a glyph crop's ink (holes of at least :data:`LOOP_AREA` of its height squared)."""
+    if crop.size == 0:
+        return 0
+    mask = _ink(crop).astype(np.uint8)
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return 0
+    least = LOOP_AREA * crop.shape[0] ** 2
+    return sum(1 for c, h in zip(contours, hierarchy[0]) if h[3] >= 0 and cv2.contourArea(c) >= least)
 
 
 def _linearity(xs: np.ndarray, ys: np.ndarray) -> float:
@@ -559,8 +643,8 @@ def _glyph(cleaned: GrayImage, g: _Group, alts: list[list[_Group]]) -> Glyph:
         return [Glyph("digit", (p.x, p.y, p.w, p.h), _crop(cleaned, p)) for p in parts]
 
     return Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g),
-                 splits=[glyphs(parts) for parts in alts if not parts[0].stroke],
-                 sum_splits=[glyphs(parts) for parts in alts if parts[0].stroke])
+                 splits=[glyphs(parts) for parts in alts if not parts[0].sum_only],
+                 sum_splits=[glyphs(parts) for parts in alts if parts[0].sum_only])
 
 
 def _one_point(glyphs: list[Glyph]) -> list[Glyph]:

@@ -17,7 +17,7 @@ from typing import Optional
 import numpy as np
 
 from marksocr.domain import DigitReading
-from marksocr.imaging.segment import EDGE_LINEARITY, Glyph, stroke_linearity
+from marksocr.imaging.segment import EDGE_LINEARITY, Glyph, loop_count, stroke_linearity
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +33,24 @@ def glyph_crops(glyphs: Sequence[Glyph]) -> list[np.ndarray]:
     return [g.crop for g in _to_classify(glyphs)]
 
 
+def sum_split_crops(glyphs: Sequence[Glyph]) -> list[np.ndarray]:
+    """Crops of the parts of the glyphs' ``sum_splits``, in the order :func:`stroke_readings`
+    consumes them. The reader classifies them after every field's :func:`glyph_crops`, in the
+    same batch: they matter only when the sum check fails."""
+    return [g.crop for g in _sum_parts(glyphs)]
+
+
 def _to_classify(glyphs: Sequence[Glyph]) -> list[Glyph]:
-    out: list[Glyph] = []
+    return _unique([part for g in glyphs if g.kind == "digit" for part in [g] + [p for alt in g.splits for p in alt]])
+
+
+def _sum_parts(glyphs: Sequence[Glyph]) -> list[Glyph]:
+    return _unique([p for g in glyphs if g.kind == "digit" for alt in g.sum_splits for p in alt])
+
+
+def _unique(glyphs: list[Glyph]) -> list[Glyph]:
     seen: set[int] = set()
-    for g in glyphs:
-        if g.kind != "digit":
-            continue
-        for part in [g] + [p for alt in g.splits + g.sum_splits for p in alt]:
-            if id(part) not in seen:
-                seen.add(id(part))
-                out.append(part)
-    return out
+    return [g for g in glyphs if not (id(g) in seen or seen.add(id(g)))]
 
 
 def _digit(label_probs: np.ndarray, box, crop, factor: float = 1.0) -> DigitReading:
@@ -101,9 +108,21 @@ def _one_beside(g: Glyph, cuts: Sequence[tuple[Sequence[Glyph], np.ndarray]]) ->
     return False
 
 
-def _cut_score(prior: float, parts_probs: np.ndarray) -> float:
-    """A cut's score against the whole glyph's ``prior * p`` (see :func:`one_digit_prior`)."""
-    return (1.0 - prior) * float(parts_probs.max(axis=1).prod()) ** 2
+def _cut_score(prior: float, parts_probs: np.ndarray, loops_cut: int = 0) -> float:
+    """A cut's score against the whole glyph's ``prior * p`` (see :func:`one_digit_prior`),
+    times :data:`LOOP_CUT` for each closed loop the cut opens (see :func:`_loops_cut`)."""
+    return (1.0 - prior) * float(parts_probs.max(axis=1).prod()) ** 2 * LOOP_CUT ** loops_cut
+
+
+LOOP_CUT = 0.1
+"""A cut through a closed loop (a ``0`` cut into ``(`` and ``)``, which the classifier reads as a
+sure ``6`` and ``7``) is this much less likely per loop opened: touching digits are cut between
+their loops, not through them."""
+
+
+def _loops_cut(whole: Glyph, parts: Sequence[Glyph]) -> int:
+    """Closed loops of ``whole`` that none of its ``parts`` keeps."""
+    return max(0, loop_count(whole.crop) - sum(loop_count(p.crop) for p in parts))
 
 
 def _plausible_ones(parts: Sequence[Glyph], pp: np.ndarray) -> np.ndarray:
@@ -163,13 +182,15 @@ def read_alternatives(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
     return out
 
 
-def stroke_readings(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
+def stroke_readings(glyphs: Sequence[Glyph], probs: np.ndarray, first: int, sum_first: int,
                     base: Sequence[DigitReading]) -> list[tuple[list[DigitReading], float]]:
     """Readings of ``base`` (a field's reading) with one glyph read whole there replaced by its
     ``sum_splits`` cut (a ``1`` taken out of a ``14``), each with its log score relative to
     ``base``, for the sum check only. The cut's digits keep a confidence below 0.5 when the whole
-    digit was the likelier reading."""
+    digit was the likelier reading. Rows of ``probs``: the glyphs' own crops from ``first``
+    (:func:`glyph_crops`), the cut parts from ``sum_first`` (:func:`sum_split_crops`)."""
     row = {id(g): first + i for i, g in enumerate(_to_classify(glyphs))}
+    row.update({id(g): sum_first + i for i, g in enumerate(_sum_parts(glyphs))})
     out = []
     for g in glyphs:
         if g.kind != "digit" or not g.sum_splits:
@@ -182,7 +203,7 @@ def stroke_readings(glyphs: Sequence[Glyph], probs: np.ndarray, first: int,
         whole = prior * float(p.max())
         for alt in g.sum_splits:
             pp = _plausible_ones(alt, probs[[row[id(part)] for part in alt]])
-            cut = _cut_score(prior, pp)
+            cut = _cut_score(prior, pp, _loops_cut(g, alt))
             if cut <= 0 or whole <= 0:
                 continue
             factor = cut / (cut + whole)
@@ -229,7 +250,7 @@ def _glyph_options(glyphs: Sequence[Glyph], probs: np.ndarray, first: int, count
         opts = [_Option(None, p, 0 if blank else 1, prior * float(p.max()))]
         for alt, pp in cuts:
             pp = _plausible_ones(alt, pp)
-            opts.append(_Option(alt, pp, len(alt), _cut_score(prior, pp)))
+            opts.append(_Option(alt, pp, len(alt), _cut_score(prior, pp, _loops_cut(g, alt))))
         options.append(opts)
     return raw, options
 

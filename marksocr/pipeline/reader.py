@@ -33,7 +33,7 @@ from marksocr.imaging.register import DEFAULT_PAGE_WIDTH, RegistrationResult, re
 from marksocr.imaging.segment import Segmentation, segment_field
 from marksocr.pipeline.checks import check_sheet, expected_digits, parse_number
 from marksocr.pipeline.decoding import decode_marks, decode_roster, segmentation_for_sum
-from marksocr.pipeline.glyphs import glyph_crops, read_alternatives, stroke_readings, text_of
+from marksocr.pipeline.glyphs import glyph_crops, read_alternatives, stroke_readings, sum_split_crops, text_of
 from marksocr.pipeline.half_marks import mark_readings
 from marksocr import settings
 
@@ -94,6 +94,7 @@ class _Field:
     images: FieldImages
     seg: Segmentation
     first: int  # index of this field's first digit crop in the batch
+    sum_first: int = 0  # index of its first sum-only cut part (after every field's own crops)
 
 
 def read_sheet(image: np.ndarray, template: Template, classifier: Any, *, source: str, page: Optional[int] = None,
@@ -148,6 +149,10 @@ def _read_fields(reg: RegistrationResult, template: Template, classifier: Any,
         crops += glyph_crops(seg.glyphs)
         for name, img in {**images.debug, **seg.debug}.items():
             _emit(on_debug, f"{spec.name}/{name}", img)
+    for w in work:  # cut parts for the sum check only: last, so the fields' own crops keep their order
+        w.sum_first = len(crops)
+        if _free_mark(w.spec):
+            crops += sum_split_crops(w.seg.glyphs)
     probs = np.asarray(classifier.predict_proba(crops)) if crops else np.zeros((0, 10))
     return segmentation_for_sum(template, [_field_readings(w, probs, template) for w in work])
 
@@ -186,6 +191,11 @@ def _validator(spec: FieldSpec, template: Template) -> Optional[Callable[[str], 
     return valid
 
 
+def _free_mark(spec: FieldSpec) -> bool:
+    """A mark or total written freely (not in a comb): the fields the sum check may re-segment."""
+    return spec.kind in (FieldKind.MARK, FieldKind.TOTAL) and not spec.cells
+
+
 def _field_readings(w: _Field, probs: np.ndarray, template: Template) -> list[tuple[FieldReading, float]]:
     """The field's reading, and for a free mark/total field a few other segmentations of it
     (with log scores relative to the reading) for :func:`segmentation_for_sum`."""
@@ -195,11 +205,11 @@ def _field_readings(w: _Field, probs: np.ndarray, template: Template) -> list[tu
         has_point = any(g.kind == "point" for g in w.seg.glyphs)
         count = (1, len(str(int(w.spec.max))) + (1 if has_point else 0))
     valid = _validator(w.spec, template)
-    free_mark = w.spec.kind in (FieldKind.MARK, FieldKind.TOTAL) and not w.spec.cells
+    free_mark = _free_mark(w.spec)
     alts = read_alternatives(w.seg.glyphs, probs, w.first, count, valid=valid,
                              limit=SEGMENTATION_ALTERNATIVES if free_mark else 1)
     if free_mark:  # a 1 across the next digit: offered to the sum check only
-        alts += [(d, gain) for d, gain in stroke_readings(w.seg.glyphs, probs, w.first, alts[0][0])
+        alts += [(d, gain) for d, gain in stroke_readings(w.seg.glyphs, probs, w.first, w.sum_first, alts[0][0])
                  if valid is None or valid(text_of(d))]
     if w.spec.kind in (FieldKind.MARK, FieldKind.TOTAL):  # whole or half marks, points lost or specks
         alts = [(d, gain + extra) for digits, gain in alts for d, extra in mark_readings(digits, valid, w.images.cleaned)]

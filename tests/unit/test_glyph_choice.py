@@ -16,7 +16,8 @@ import sheet_fakes as sf  # noqa: E402
 from marksocr.domain import FieldKind, FieldSpec, Template  # noqa: E402
 from marksocr.imaging.fields import clean_crop  # noqa: E402
 from marksocr.imaging.segment import Glyph, segment_field  # noqa: E402
-from marksocr.pipeline.glyphs import decide_glyphs, glyph_crops, one_digit_prior, stroke_readings, text_of  # noqa: E402
+from marksocr.pipeline.glyphs import (decide_glyphs, glyph_crops, one_digit_prior, stroke_readings,  # noqa: E402
+                                     sum_split_crops, text_of)
 from marksocr.pipeline.reader import _validator  # noqa: E402
 
 
@@ -129,12 +130,14 @@ def test_a_one_written_across_a_four_is_offered_to_the_sum_as_fourteen(classifie
     fi = clean_crop(img, spec, (m, m, bw, bh), (0, 0, img.shape[1], img.shape[0]))
     seg = segment_field(fi.clean, fi.cleaned, fi.inner, allow_point=True)
     assert [g.kind for g in seg.glyphs] == ["digit"] and seg.glyphs[0].sum_splits
-    probs = classifier.predict_proba(glyph_crops(seg.glyphs))
+    own = glyph_crops(seg.glyphs)
+    probs = classifier.predict_proba(own + sum_split_crops(seg.glyphs))
     digits = decide_glyphs(seg.glyphs, probs, 0, count=(1, 2))
     assert "".join(d.label for d in digits) == "4" and digits[0].confidence > 0.99  # no rival
-    others = stroke_readings(seg.glyphs, probs, 0, digits)
-    assert [text_of(d) for d, _ in others] == ["14"]
-    assert max(d.confidence for d in others[0][0]) < 0.5 and others[0][1] > -6.9  # within the sum's reach
+    others = {text_of(d): (d, gain) for d, gain in stroke_readings(seg.glyphs, probs, 0, len(own), digits)}
+    assert "14" in others and others["14"][1] == max(gain for _, gain in others.values())  # the likeliest cut
+    fourteen, gain = others["14"]
+    assert max(d.confidence for d in fourteen) < 0.5 and gain > -6.9  # within the sum's reach
 
 
 def test_plain_4_7_and_2_get_no_stroke_cut():
@@ -149,3 +152,56 @@ def test_plain_4_7_and_2_get_no_stroke_cut():
     fi = clean_crop(img, spec, (m, m, bw, bh), (0, 0, img.shape[1], img.shape[0]))
     seg = segment_field(fi.clean, fi.cleaned, fi.inner)
     assert not any(g.sum_splits for g in seg.glyphs)
+
+
+def _ring_crop(centres: list[int], width: int) -> np.ndarray:
+    """Dark-on-light crop 80 px high with a ring (a written 0) around each x in ``centres``."""
+    crop = np.full((80, width), 255, np.uint8)
+    for cx in centres:
+        cv2.ellipse(crop, (cx, 40), (16, 32), 0, 0, 360, 30, 5, cv2.LINE_AA)
+    return crop
+
+
+def test_a_cut_through_a_loop_loses_to_the_loop_and_a_cut_between_loops_does_not():
+    """In a 9-digit roll number with one digit missing, a plain 0 cut into ``(`` and ``)`` was
+    read as a sure 6 and 7 and beat the right cut of a touching ``00`` elsewhere. A cut that opens
+    a closed loop is far less likely than one that keeps the loops whole."""
+    from marksocr.imaging.segment import loop_count
+
+    zero = Glyph("digit", (0, 0, 40, 80), _ring_crop([20], 40),
+                 splits=[[Glyph("digit", (0, 0, 20, 80), _ring_crop([20], 40)[:, :20]),
+                          Glyph("digit", (20, 0, 20, 80), _ring_crop([20], 40)[:, 20:])]])
+    pair = _ring_crop([20, 52], 72)  # two 0s touching
+    double = Glyph("digit", (60, 0, 72, 80), pair,
+                   splits=[[Glyph("digit", (60, 0, 36, 80), pair[:, :36]), Glyph("digit", (96, 0, 36, 80), pair[:, 36:])]])
+    assert [loop_count(g.crop) for g in (zero, *zero.splits[0], double, *double.splits[0])] == [1, 0, 0, 2, 1, 1]
+    # rows: whole 0, its halves (sure 6 and 7), the touching pair read whole, its parts
+    probs = np.stack([_onehot(0, 0.999), _onehot(6, 0.99), _onehot(7, 0.99),
+                      _onehot(0, 0.95), _onehot(0, 0.9), _onehot(0, 0.9)])
+    digits = decide_glyphs([zero, double], probs, 0, count=(3, 3))
+    assert text_of(digits) == "000"
+
+
+def test_two_ones_leaning_together_are_offered_to_the_sum_as_eleven(classifier):
+    """``11`` written as a narrow ``Λ`` (the tops touching) is one glyph too narrow to cut in its
+    own reading, read whole as a ``1``. In a mark field its best cut is also offered to the sum
+    check, with a low confidence."""
+    bw, bh, m = 360, 100, 18
+    img = np.full((bh + 2 * m, bw + 2 * m), 235, np.uint8)
+    cv2.rectangle(img, (m, m), (m + bw, m + bh), 40, 2)
+    cv2.line(img, (m + 150, m + 82), (m + 172, m + 18), 0, 4, cv2.LINE_AA)
+    cv2.line(img, (m + 174, m + 18), (m + 196, m + 82), 0, 4, cv2.LINE_AA)
+    spec = FieldSpec("Q1", FieldKind.MARK, (0, 0, 1, 1), max=20)
+    fi = clean_crop(img, spec, (m, m, bw, bh), (0, 0, img.shape[1], img.shape[0]))
+    plain = segment_field(fi.clean, fi.cleaned, fi.inner)  # not a mark field: at most a 1's stroke taken out
+    seg = segment_field(fi.clean, fi.cleaned, fi.inner, allow_point=True)
+    assert [g.kind for g in seg.glyphs] == ["digit"]
+    assert len(seg.glyphs[0].sum_splits) == len(plain.glyphs[0].sum_splits) + 1
+    own = glyph_crops(seg.glyphs)
+    probs = classifier.predict_proba(own + sum_split_crops(seg.glyphs))
+    digits = decide_glyphs(seg.glyphs, probs, 0, count=(1, 2))
+    assert len(digits) == 1
+    others = stroke_readings(seg.glyphs, probs, 0, len(own), digits)
+    assert "11" in [text_of(d) for d, _ in others]
+    eleven = next(d for d, _ in others if text_of(d) == "11")
+    assert max(d.confidence for d in eleven) < 0.9

@@ -262,3 +262,21 @@ def test_a_pale_one_lighter_in_the_middle_stays_one_stroke():
     assert [g.cell for g in digit_boxes(seg)] == [0, 1, 2, 3]
     one = next(g for g in digit_boxes(seg) if g.cell == 2)
     assert one.box[3] >= 50  # the whole stroke, not one half
+
+
+def test_a_seven_whose_bar_reaches_over_its_neighbours_is_cut_after_its_stem():
+    """A run of three touching digits whose first is a 7 with a long top bar: the evenly spaced
+    cut crossed only the thin bar, leaving a flat sliver (no digit) and a 7 stem glued to the
+    next digit. Each part of a cut must be digit-tall, so the first cut falls after the stem."""
+    from marksocr.imaging.segment import PIECE_HEIGHT, _Group, _projection_split
+
+    mask = np.zeros((120, 260), np.uint8)
+    cv2.line(mask, (10, 12), (95, 12), 1, 6)                      # the 7's bar, over half the run
+    cv2.line(mask, (95, 12), (78, 100), 1, 6)                      # its stem
+    cv2.ellipse(mask, (118, 58), (22, 42), 0, 0, 360, 1, 6)        # a 0 touching the stem
+    cv2.ellipse(mask, (172, 58), (22, 42), 0, 0, 360, 1, 6)        # another 0 touching it
+    parts = _projection_split(_Group.of(mask), 3)
+    assert len(parts) == 3
+    assert all(p.h >= PIECE_HEIGHT * 100 for p in parts), [(p.x, p.w, p.h) for p in parts]
+    seven = parts[0]  # the bar's left end and the stem's foot in one part
+    assert seven.mask[12, 10] and seven.mask[100, 78]
