@@ -40,6 +40,9 @@ class Glyph:
     splits: list[list["Glyph"]] = field(default_factory=list)
     """For a digit that may be two touching digits: alternative ways to cut it in two (the
     reader lets the classifier arbitrate between one wide digit and the best cut)."""
+    split_strokes: list[int] = field(default_factory=list)
+    """Per cut in ``splits``: strokes it crosses beyond one per cut line (touching digits meet
+    at one place; cutting one digit in two usually crosses two or three strokes)."""
     sum_splits: list[list["Glyph"]] = field(default_factory=list)
     """Cuts offered only to the sum check, never to the glyph's own reading: a straight
     full-height stroke taken out of the glyph (a ``1`` written across the next digit, see
@@ -166,6 +169,8 @@ def _cut(g: _Group, cuts: list[int]) -> list[_Group]:
             out.append(_Group.of(m))
     return out
 
+
+_SQUARE3 = np.ones((3, 3), np.uint8)
 
 SURE_SPLIT = 1.7
 """Width/height above which a group is probably several touching digits (n-way cuts offered)."""
@@ -642,9 +647,28 @@ def _glyph(cleaned: GrayImage, g: _Group, alts: list[list[_Group]]) -> Glyph:
     def glyphs(parts: list[_Group]) -> list[Glyph]:
         return [Glyph("digit", (p.x, p.y, p.w, p.h), _crop(cleaned, p)) for p in parts]
 
+    own = [parts for parts in alts if not parts[0].sum_only]
     return Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g),
-                 splits=[glyphs(parts) for parts in alts if not parts[0].sum_only],
+                 splits=[glyphs(parts) for parts in own], split_strokes=[_extra_strokes(g, parts) for parts in own],
                  sum_splits=[glyphs(parts) for parts in alts if parts[0].sum_only])
+
+
+def _extra_strokes(g: _Group, parts: list[_Group]) -> int:
+    """Strokes a cut crosses beyond one per cut line: separate places where neighbouring parts
+    touch, found on the group's own box (see ``Glyph.split_strokes``). A straight stroke (a
+    ``1`` pressed against the next digit) may touch it all along: not counted there."""
+    pad = 2
+    y0, x0 = max(0, g.y - pad), max(0, g.x - pad)
+    y1, x1 = g.y + g.h + pad, g.x + g.w + pad
+    extra = 0
+    for a, b in zip(parts, parts[1:]):
+        if any(_linearity(*np.nonzero(p.mask[y0:y1, x0:x1])[::-1]) >= EDGE_LINEARITY for p in (a, b)):
+            continue
+        near = cv2.dilate(a.mask[y0:y1, x0:x1], _SQUARE3) & b.mask[y0:y1, x0:x1]
+        if near.any():
+            n, _ = cv2.connectedComponents(cv2.dilate(near, _SQUARE3))
+            extra += max(0, n - 2)  # n counts the background
+    return extra
 
 
 def _one_point(glyphs: list[Glyph]) -> list[Glyph]:

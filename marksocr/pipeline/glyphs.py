@@ -108,10 +108,17 @@ def _one_beside(g: Glyph, cuts: Sequence[tuple[Sequence[Glyph], np.ndarray]]) ->
     return False
 
 
-def _cut_score(prior: float, parts_probs: np.ndarray, loops_cut: int = 0) -> float:
+def _cut_score(prior: float, parts_probs: np.ndarray, loops_cut: int = 0, extra_strokes: int = 0) -> float:
     """A cut's score against the whole glyph's ``prior * p`` (see :func:`one_digit_prior`),
-    times :data:`LOOP_CUT` for each closed loop the cut opens (see :func:`_loops_cut`)."""
-    return (1.0 - prior) * float(parts_probs.max(axis=1).prod()) ** 2 * LOOP_CUT ** loops_cut
+    times :data:`LOOP_CUT` for each closed loop the cut opens (see :func:`_loops_cut`) and
+    :data:`STROKE_CUT` for each stroke it crosses beyond one per cut line (``Glyph.split_strokes``)."""
+    return ((1.0 - prior) * float(parts_probs.max(axis=1).prod()) ** 2
+            * LOOP_CUT ** loops_cut * STROKE_CUT ** extra_strokes)
+
+
+STROKE_CUT = 0.3
+"""Touching digits meet at one place, so the line that parts them crosses one stroke; a line
+through one digit (a ``5`` cut into two confident ``5``-like pieces) crosses two or three."""
 
 
 LOOP_CUT = 0.1
@@ -248,9 +255,10 @@ def _glyph_options(glyphs: Sequence[Glyph], probs: np.ndarray, first: int, count
             prior = min(prior, ONE_BESIDE_PRIOR)
         blank = float(p.max()) <= BLANK_MAX_PROB
         opts = [_Option(None, p, 0 if blank else 1, prior * float(p.max()))]
+        strokes = {id(alt): n for alt, n in zip(g.splits, g.split_strokes)}
         for alt, pp in cuts:
             pp = _plausible_ones(alt, pp)
-            opts.append(_Option(alt, pp, len(alt), _cut_score(prior, pp, _loops_cut(g, alt))))
+            opts.append(_Option(alt, pp, len(alt), _cut_score(prior, pp, _loops_cut(g, alt), strokes.get(id(alt), 0))))
         options.append(opts)
     return raw, options
 

@@ -280,3 +280,21 @@ def test_a_seven_whose_bar_reaches_over_its_neighbours_is_cut_after_its_stem():
     assert all(p.h >= PIECE_HEIGHT * 100 for p in parts), [(p.x, p.w, p.h) for p in parts]
     seven = parts[0]  # the bar's left end and the stem's foot in one part
     assert seven.mask[12, 10] and seven.mask[100, 78]
+
+
+def test_a_cut_between_touching_digits_crosses_one_stroke_a_cut_through_one_digit_more():
+    """Touching digits meet at one place; a line through a single digit (a 5, a 0) crosses two
+    or three strokes. ``Glyph.split_strokes`` counts the strokes beyond one per cut line."""
+    from marksocr.imaging.segment import _cut, _extra_strokes, _Group
+
+    pair = np.zeros((100, 140), np.uint8)
+    cv2.ellipse(pair, (40, 50), (26, 40), 0, 0, 360, 1, 6)
+    cv2.ellipse(pair, (96, 50), (26, 40), 0, 0, 360, 1, 6)   # touches the first at one place
+    g = _Group.of(pair)
+    assert _extra_strokes(g, _cut(g, [68])) == 0
+    five = np.zeros((100, 80), np.uint8)
+    cv2.line(five, (20, 10), (65, 10), 1, 6)                   # the 5's flag
+    cv2.line(five, (20, 10), (18, 45), 1, 6)                   # its stem
+    cv2.ellipse(five, (38, 64), (26, 26), 0, -160, 150, 1, 6)  # its bowl
+    g = _Group.of(five)
+    assert _extra_strokes(g, _cut(g, [40])) >= 2               # flag, top and bottom of the bowl
