@@ -235,39 +235,37 @@ def _profile_cuts(col: np.ndarray, ys: np.ndarray, n: int, height: int) -> Optio
     np.maximum.at(bottom, col, ys)
     typical = float(np.median(prof[prof > 0])) if (prof > 0).any() else 1.0
     step = width / float(n)
-    cand = [i for i in range(1, width - 1) if prof[i] <= prof[i - 1] and prof[i] <= prof[i + 1]]
-    cand = sorted(set(cand) | {int(round(k * step)) for k in range(1, n)})
-    pos = [0] + [c for c in cand if 0 < c < width] + [width]
-
-    def part_cost(a: int, b: int) -> Optional[float]:
-        if b - a < 0.3 * step or bottom[a:b].max() - top[a:b].min() + 1 < PIECE_HEIGHT * height:
-            return None
-        return WIDTH_COST * typical * max(0.0, abs(b - a - step) / step - WIDTH_SLACK)
-
-    # table[k][j]: least cost of k parts ending just before pos[j]
-    inf = float("inf")
-    table = [[inf] * len(pos) for _ in range(n + 1)]
-    back = [[-1] * len(pos) for _ in range(n + 1)]
-    table[0][0] = 0.0
-    for k in range(1, n + 1):
-        for j in range(1, len(pos)):
-            if (k == n) != (j == len(pos) - 1):
-                continue
-            cut_ink = prof[pos[j]] if j < len(pos) - 1 else 0.0
-            for i in range(j):
-                if table[k - 1][i] == inf:
-                    continue
-                c = part_cost(pos[i], pos[j])
-                if c is not None and table[k - 1][i] + c + cut_ink < table[k][j]:
-                    table[k][j], back[k][j] = table[k - 1][i] + c + cut_ink, i
-    end = len(pos) - 1
-    if table[n][end] == inf:
+    inner = np.arange(1, width - 1)
+    minima = inner[(prof[1:-1] <= prof[:-2]) & (prof[1:-1] <= prof[2:])]
+    pos = np.unique(np.concatenate([[0, width], minima, np.round(np.arange(1, n) * step).astype(int)]))
+    pos = pos[(pos >= 0) & (pos <= width)]
+    # cost[i, j]: the part from pos[i] up to pos[j] (inf when too narrow or too flat), plus the
+    # ink crossed by the cut at pos[j]
+    m = len(pos)
+    cost = np.full((m, m), np.inf)
+    for i in range(m - 1):
+        ends = pos[i + 1:]
+        span = (np.maximum.accumulate(bottom[pos[i]:])[ends - pos[i] - 1]
+                - np.minimum.accumulate(top[pos[i]:])[ends - pos[i] - 1] + 1)
+        w = ends - pos[i]
+        ok = (w >= 0.3 * step) & (span >= PIECE_HEIGHT * height)
+        c = WIDTH_COST * typical * np.maximum(0.0, np.abs(w - step) / step - WIDTH_SLACK)
+        c += np.where(ends < width, prof[np.minimum(ends, width - 1)], 0.0)
+        cost[i, i + 1:] = np.where(ok, c, np.inf)
+    best = np.full(m, np.inf)
+    best[0] = 0.0
+    back = []
+    for _ in range(n):  # best[j]: least cost of k parts ending at pos[j]
+        total = best[:, None] + cost
+        back.append(np.argmin(total, axis=0))
+        best = total[back[-1], np.arange(m)]
+    if not np.isfinite(best[-1]):
         return None
-    cuts, j = [], end
-    for k in range(n, 0, -1):
-        j = back[k][j]
-        cuts.append(pos[j])
-    return table[n][end], sorted(cuts)[1:]
+    cuts, j = [], m - 1
+    for b in reversed(back):
+        j = int(b[j])
+        cuts.append(int(pos[j]))
+    return float(best[-1]), sorted(cuts)[1:]
 
 
 EDGE_CUT = 0.06
