@@ -275,29 +275,32 @@ stroke. (Not the right edge: there the straight stem of a ``9`` or ``4`` would p
 
 
 def _cut_candidates(g: _Group, max_cuts: int = 3) -> list[list[_Group]]:
-    """Alternative 2-way cuts of a group: along straight or slanted lines through the deepest
-    minima of the (sheared) column ink profile, between 15% and 85% of its width; plus the best
+    """Alternative 2-way cuts of a group: along straight or slanted lines through minima of the
+    (sheared) column ink profile, between 15% and 85% of its width, those crossing the fewest
+    strokes first (touching digits meet at one place; the middle of a ``0`` has little ink but
+    two strokes), then the least ink; plus the best
     cut nearer the left edge (from :data:`EDGE_CUT`) that leaves a tall straight stroke (a ``1``)."""
     ys, xs = np.nonzero(g.mask[g.y:g.y + g.h, g.x:g.x + g.w])
     if len(xs) < 10:
         return []
     cy = g.h / 2.0
-    scored: list[tuple[float, float, float, bool]] = []  # (profile value, shear, cut position, near an edge)
+    scored: list[tuple[int, float, float, float, bool]] = []  # (strokes crossed, profile value, shear, cut, near an edge)
     for shear in SHEARS:
         xp = xs - shear * (ys - cy)
         x0 = xp.min()
         width = xp.max() - x0 + 1
-        prof = np.bincount(np.round(xp - x0).astype(int), minlength=int(width) + 1).astype(float)
+        col = np.round(xp - x0).astype(int)
+        prof = np.bincount(col, minlength=int(width) + 1).astype(float)
         prof = np.convolve(prof, np.ones(3) / 3, mode="same")
         lo, hi = int(0.15 * width), int(0.85 * width)
         for i in range(max(1, int(EDGE_CUT * width)), hi - 1):
             if prof[i] <= prof[i - 1] and prof[i] <= prof[i + 1]:
-                scored.append((prof[i], shear, x0 + i, i <= lo))
+                scored.append((_strokes_across(ys[col == i]), prof[i], shear, x0 + i, i <= lo))
     scored.sort()
     out: list[list[_Group]] = []
     used: list[tuple[float, float]] = []
     edge_taken = False
-    for _, shear, cut, edge in scored:
+    for _, _, shear, cut, edge in scored:
         if (edge and edge_taken) or (not edge and len(out) - edge_taken >= max_cuts):
             continue
         if any(sh == shear and abs(cut - c) < 0.12 * g.w for sh, c in used):
@@ -315,6 +318,14 @@ def _cut_candidates(g: _Group, max_cuts: int = 3) -> list[list[_Group]]:
             used.append((shear, cut))
             edge_taken = edge_taken or edge
     return out
+
+
+def _strokes_across(rows: np.ndarray) -> int:
+    """Separate runs of ink among the rows a cut line meets (strokes it crosses)."""
+    if len(rows) == 0:
+        return 0
+    r = np.unique(rows)
+    return 1 + int(np.count_nonzero(np.diff(r) > 2))
 
 
 STROKE_COVER = 0.85

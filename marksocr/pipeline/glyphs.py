@@ -49,8 +49,14 @@ def _sum_parts(glyphs: Sequence[Glyph]) -> list[Glyph]:
 
 
 def _unique(glyphs: list[Glyph]) -> list[Glyph]:
+    """``glyphs`` without repeats of the same object (a part shared by two cuts), in order."""
+    out: list[Glyph] = []
     seen: set[int] = set()
-    return [g for g in glyphs if not (id(g) in seen or seen.add(id(g)))]
+    for g in glyphs:
+        if id(g) not in seen:
+            seen.add(id(g))
+            out.append(g)
+    return out
 
 
 def _digit(label_probs: np.ndarray, box, crop, factor: float = 1.0) -> DigitReading:

@@ -298,3 +298,18 @@ def test_a_cut_between_touching_digits_crosses_one_stroke_a_cut_through_one_digi
     cv2.ellipse(five, (38, 64), (26, 26), 0, -160, 150, 1, 6)  # its bowl
     g = _Group.of(five)
     assert _extra_strokes(g, _cut(g, [40])) >= 2               # flag, top and bottom of the bowl
+
+
+def test_cut_candidates_prefer_lines_that_cross_one_stroke():
+    """A thick 1 pressed against a wide, thin-stroked 0: the line between them crosses more ink
+    than a line through the middle of the 0 (only its thin top and bottom), but fewer strokes.
+    Ranked by ink alone, the three candidates all went through the 0; ranked by strokes crossed
+    first, the 1|0 cut is offered."""
+    from marksocr.imaging.segment import _cut_candidates, _Group
+
+    mask = np.zeros((90, 150), np.uint8)
+    cv2.line(mask, (24, 10), (20, 76), 1, 8)                 # the 1
+    cv2.ellipse(mask, (56, 43), (30, 32), 0, 0, 360, 1, 3)   # the 0, touching it
+    cuts = _cut_candidates(_Group.of(mask))
+    assert any(a.x + a.w < 34 and b.mask[11, 56] and b.mask[43, 86] for a, b in cuts), \
+        [[(p.x, p.w) for p in c] for c in cuts]
