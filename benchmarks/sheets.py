@@ -280,8 +280,17 @@ def main(argv=None) -> int:
     print()
     print(out)
     if not args.no_write:
-        args.write.write_text("# Sheet-reading benchmark (benchmarks/sheets.py)\n\n" + out, encoding="utf-8")
+        args.write.write_text("# Sheet-reading benchmark (benchmarks/sheets.py)\n\n" + out + _kept_notes(args.write),
+                              encoding="utf-8")
     return 0
+
+
+def _kept_notes(results: Path) -> str:
+    """The hand-written notes of an existing results file (from its first ``## Notes`` heading),
+    kept below the new tables."""
+    old = results.read_text(encoding="utf-8") if results.is_file() else ""
+    at = old.find("\n## Notes")
+    return "\n" + old[at + 1:] if at >= 0 else ""
 
 
 if __name__ == "__main__":
