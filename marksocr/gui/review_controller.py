@@ -201,6 +201,17 @@ class ReviewController(QObject):
 
         self._run(write, on_success=written)
 
+    def delete_sheet(self, sheet_id: int, label: str) -> None:
+        """Remove a sheet (a page scanned twice, a photo of the wrong page); logged in the audit
+        trail, not undoable. The sheet list is listed again afterwards."""
+        user = self.state.operator
+
+        def deleted(_result: Any) -> None:
+            self.saved.emit(f"{label} deleted")
+            self.refresh_sheets()
+
+        self._run(lambda db: db.delete_sheet(sheet_id, user=user), on_success=deleted)
+
     def resync_sheet(self, sheet_id: int, field_name: str) -> None:
         """After a refused edit: show the stored values again, on the refused field."""
         self._run(lambda db: db.get_sheet(sheet_id), on_success=lambda s: self.sheet_changed.emit(s, field_name))

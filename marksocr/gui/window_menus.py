@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from marksocr.gui.about import show_about
 from marksocr.gui.actions import ActionSpec, add_menu, add_toolbar, make_actions
@@ -42,7 +42,8 @@ class WindowMenus:
         add_menu(bar, "&File", a, ["open_images", "open_folder", "choose_template", None, "import_roster",
                                    "export", None, "settings", None, "quit"])
         add_menu(bar, "&Review", a, ["confirm_field", "next_field", "prev_field", "suggestion", None,
-                                     "confirm_sheet", "undo", None, "next_sheet", "prev_sheet"])
+                                     "confirm_sheet", "undo", None, "next_sheet", "prev_sheet", None,
+                                     "delete_sheet"])
         add_menu(bar, "&View", a, ["zoom_in", "zoom_out", "fit"])
         add_menu(bar, "&Tools", a, ["template_editor", "digit_pad"])
         add_menu(bar, "&Help", a, ["about"])
@@ -81,6 +82,8 @@ class WindowMenus:
             ActionSpec("confirm_sheet", "Confirm &whole sheet", r.confirm_sheet, ["Ctrl+Return", "Ctrl+Enter"],
                        "Mark the sheet verified and open the next one to review"),
             ActionSpec("undo", "&Undo", r.undo, QKeySequence.StandardKey.Undo, "Undo the last change on this sheet"),
+            ActionSpec("delete_sheet", "&Delete sheet…", self.delete_sheet, None,
+                       "Remove this sheet (a page scanned twice, a photo of the wrong page); logged, not undoable"),
             ActionSpec("next_sheet", "&Next sheet", lambda: self.window.sheet_panel.step(1), "Ctrl+Down",
                        "Show the next sheet in the list"),
             ActionSpec("prev_sheet", "&Previous sheet", lambda: self.window.sheet_panel.step(-1), "Ctrl+Up",
@@ -134,6 +137,25 @@ class WindowMenus:
             return False
         self.template_path = Path(template)
         return self.window.scanner.scan(paths, template)
+
+    # ------------------------------------------------------------------ sheets
+
+    def delete_sheet(self) -> bool:
+        """Ask, then remove the sheet under review. True when it was sent for deletion."""
+        sheet = self.window.review.sheet
+        if sheet is None:
+            self.window.status.message("No sheet selected: nothing to delete.")
+            return False
+        answer = QMessageBox.question(
+            self.window, "Delete sheet",
+            f"Delete {sheet.label} ({sheet.status.value.replace('_', ' ')}) and every mark read or typed on it?\n\n"
+            "The deletion is logged in the audit trail and cannot be undone. Read the photo again to get it back.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self.window.review.clear()
+        self.window.controller.delete_sheet(sheet.id, sheet.label)
+        return True
 
     # ------------------------------------------------------------------ dialogs
 

@@ -200,3 +200,37 @@ def test_photos_dropped_on_the_window_are_read(qtbot, window, sheet_set):
     assert drop.isAccepted()
     qtbot.waitUntil(lambda: window.review.sheet is not None and window.review.sheet.label == image.name,
                     timeout=60_000)
+
+
+def test_a_sheet_scanned_by_mistake_is_deleted_after_asking(qtbot, window, sheet_set, monkeypatch):
+    """Review > Delete sheet asks first; Cancel keeps the sheet, Yes removes it from the database
+    and the list (logged with the operator), and the other sheet comes up for review."""
+    from PySide6.QtWidgets import QMessageBox
+
+    sheet_dir, _truth = sheet_set
+    images = sorted(sheet_dir.glob("sheet_*"))[:2]
+    scan_and_wait(qtbot, window, images)
+    qtbot.waitUntil(lambda: len(window.sheets.records()) == 2, timeout=30_000)
+    db, doomed = window.state.database, window.review.sheet
+    asked: list[str] = []
+
+    def answer(button):
+        def ask(_parent, _title, text, *_args):
+            asked.append(text)
+            return button
+        return ask
+
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Cancel))
+    window.menus.actions["delete_sheet"].trigger()
+    assert doomed.label in asked[0] and "cannot be undone" in asked[0]
+    assert window.review.sheet.id == doomed.id and len(db.list_sheets()) == 2
+
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
+    window.menus.actions["delete_sheet"].trigger()
+    qtbot.waitUntil(lambda: [r.id for r in window.sheets.records()] == [s.id for s in db.list_sheets()]
+                    and len(db.list_sheets()) == 1, timeout=30_000)
+    assert doomed.id not in [s.id for s in db.list_sheets()]
+    entry = db.history()[0]
+    assert (entry.action, entry.user) == ("delete", "tester") and doomed.label in entry.old_value
+    qtbot.waitUntil(lambda: window.review.sheet is not None and window.review.sheet.id != doomed.id,
+                    timeout=30_000)
