@@ -1,4 +1,4 @@
-"""``marksocr scan / export / sheets / review / import-roster / db``: the marks database.
+"""``marksocr scan / export / sheets / history / review / import-roster / db``: the marks database.
 
 Contract: ``../shared/spec/interfaces.md`` section 2. Exit codes: 0 when everything
 asked for was done, 1 when some input failed (each failure named), 2 for bad usage.
@@ -62,6 +62,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--subject", metavar="CODE")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(func=cmd_sheets)
+
+    p = subparsers.add_parser("history", help="the audit log: who changed what, when (newest first)",
+                              description="Every correction, confirmation, verification, undo and deletion, "
+                                          "newest first, with the operator, the old and the new value.")
+    _db_arg(p)
+    p.add_argument("--sheet", type=int, metavar="ID", help="only this sheet (ids as in `marksocr sheets`)")
+    p.add_argument("--limit", type=int, default=50, metavar="N", help="at most N entries (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(func=cmd_history)
 
     p = subparsers.add_parser("review", help="check doubtful fields in the terminal (keyboard only)",
                               description="Go through the sheets that need review. For each doubtful field: "
@@ -211,6 +220,29 @@ def cmd_sheets(args: argparse.Namespace) -> int:
     for s in sheets:
         print(f"{s.id:>5}  {s.status.value:<12}  {s.label[:28]:<28}  {s.roll_no[:10]:<10}  "
               f"{s.subject_code[:8]:<8}  {s.min_confidence:>5.2f}  {'; '.join(s.reasons)}")
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        print("--limit must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    with _open(args) as db:
+        entries = db.history(sheet_id=args.sheet, limit=args.limit)
+    if args.json:
+        print(json.dumps([{
+            "at": e.at.isoformat(), "user": e.user, "action": e.action, "sheet_id": e.sheet_id,
+            "field": e.field_name, "old": e.old_value, "new": e.new_value, "undone": e.undone,
+        } for e in entries], indent=2))
+        return EXIT_OK
+    if not entries:
+        print("no changes logged" + (f" for sheet {args.sheet}" if args.sheet is not None else ""), file=sys.stderr)
+        return EXIT_OK
+    for e in entries:
+        where = " ".join(x for x in (f"sheet {e.sheet_id}" if e.sheet_id is not None else "", e.field_name or "") if x)
+        change = f"{e.old_value or ''} -> {e.new_value or ''}".strip() if (e.old_value or e.new_value) else ""
+        print(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.user:<12}  {e.action:<9}  {where:<22}  {change}"
+              + ("  (undone)" if e.undone else ""))
     return EXIT_OK
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -152,3 +153,20 @@ def test_db_info_and_a_corrupt_database_gives_one_clear_line(populated, tmp_path
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
         f"marksocr: error: database file {bad} is corrupt or not a SQLite database (bad header)"]
+
+
+def test_history_shows_who_changed_what_newest_first(populated, capsys):
+    with Database.open(populated) as db:
+        sheet = next(s for s in db.list_sheets() if s.roll_no == "102")
+        db.correct_field(sheet.id, "Q2", "5", user="ann")
+        db.verify_sheet(sheet.id, user="bob")
+        gone = next(s for s in db.list_sheets() if s.roll_no == "103")
+        db.delete_sheet(gone.id, user="ann")
+    assert main(["history", "--db", str(populated), "--sheet", str(sheet.id)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "bob" in lines[0] and "verify" in lines[0]
+    assert "ann" in lines[1] and "correct" in lines[1] and "Q2" in lines[1] and "2 -> 5" in lines[1]
+    assert main(["history", "--db", str(populated), "--json", "--limit", "1"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    assert (entry["action"], entry["user"], entry["sheet_id"]) == ("delete", "ann", None) and "03" in entry["old"]
+    assert main(["history", "--db", str(populated), "--limit", "0"]) == 2
