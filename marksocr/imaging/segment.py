@@ -224,11 +224,16 @@ def _projection_split(g: _Group, n: int) -> list[_Group]:
     return out
 
 
+def _ink_profile(col: np.ndarray) -> np.ndarray:
+    """Ink pixels per column (``col``: each pixel's column from 0), smoothed over 3 columns."""
+    return np.convolve(np.bincount(col).astype(float), np.ones(3) / 3, mode="same")
+
+
 def _profile_cuts(col: np.ndarray, ys: np.ndarray, n: int, height: int) -> Optional[tuple[float, list[int]]]:
     """The ``n - 1`` cut columns (a part is the columns from one cut up to the next) of least cost,
     by dynamic programming over the profile's minima; None when no cut leaves digit-tall parts."""
-    width = int(col.max()) + 1
-    prof = np.convolve(np.bincount(col, minlength=width).astype(float), np.ones(3) / 3, mode="same")
+    prof = _ink_profile(col)
+    width = len(prof)
     top = np.full(width, height, int)
     bottom = np.full(width, -1, int)
     np.minimum.at(top, col, ys)
@@ -290,8 +295,7 @@ def _cut_candidates(g: _Group, max_cuts: int = 3) -> list[list[_Group]]:
         x0 = xp.min()
         width = xp.max() - x0 + 1
         col = np.round(xp - x0).astype(int)
-        prof = np.bincount(col, minlength=int(width) + 1).astype(float)
-        prof = np.convolve(prof, np.ones(3) / 3, mode="same")
+        prof = _ink_profile(col)
         lo, hi = int(0.15 * width), int(0.85 * width)
         for i in range(max(1, int(EDGE_CUT * width)), hi - 1):
             if prof[i] <= prof[i - 1] and prof[i] <= prof[i + 1]:
@@ -535,12 +539,14 @@ SMALL_WRITING = 0.6
 
 def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
                   cells: Optional[list[tuple[int, int]]] = None, allow_point: bool = False,
-                  expected: Optional[int] = None) -> Segmentation:
+                  expected: Optional[int] = None, sum_checked: bool = False) -> Segmentation:
     """Segment the cleaned ink mask of a field into character glyphs, left to right.
 
     ``clean`` is the 0/1 handwriting mask, ``cleaned`` the dark-on-light field crop, ``inner``
     the writing box within the crop. ``cells`` (comb fields) gives each cell's x-range;
     ``expected`` the number of digits the field should hold, when known (guides splitting).
+    ``allow_point``: a decimal point may be written (marks). ``sum_checked``: the sheet's sum
+    check may re-segment the field, so narrow glyphs also get cuts for it (``Glyph.sum_splits``).
     """
     box_h = inner[3]
     digit_h = 0.6 * box_h  # typical handwritten digit height in a box
@@ -580,7 +586,7 @@ def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
                     discarded += s.area
                 else:  # a detached bit of a digit (the flag of a 5, the end of a 4's stroke)
                     groups[host] = groups[host].merged(s)
-            pairs = _split_touching(groups, cleaned, digit_h, expected, narrow_pairs=allow_point)
+            pairs = _split_touching(groups, cleaned, digit_h, expected, narrow_pairs=sum_checked)
             items: list[Glyph] = [_glyph(cleaned, g, parts) for g, parts in pairs] + points
             glyphs = sorted(items, key=lambda gl: gl.box[0])
             glyphs = _one_point(glyphs)

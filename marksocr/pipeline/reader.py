@@ -142,9 +142,9 @@ def _read_fields(reg: RegistrationResult, template: Template, classifier: Any,
     for spec in template.fields:
         images = clean_field(reg.page, spec, reference=ref, photo=reg.photo, homography=reg.homography,
                              scale=_field_scale(reg))
-        allow_point = spec.is_numeric_mark and not spec.cells
-        seg = segment_field(images.clean, images.cleaned, images.inner, cells=images.cells, allow_point=allow_point,
-                            expected=expected_digits(spec))
+        free_mark = _free_mark(spec)  # may hold a decimal point; the sum check may re-segment it
+        seg = segment_field(images.clean, images.cleaned, images.inner, cells=images.cells, allow_point=free_mark,
+                            sum_checked=free_mark, expected=expected_digits(spec))
         work.append(_Field(spec, images, seg, len(crops)))
         crops += glyph_crops(seg.glyphs)
         for name, img in {**images.debug, **seg.debug}.items():

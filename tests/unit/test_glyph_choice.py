@@ -128,7 +128,7 @@ def test_a_one_written_across_a_four_is_offered_to_the_sum_as_fourteen(classifie
     cv2.line(img, (m + 156, m + 18), (m + 152, m + 82), 0, 4, cv2.LINE_AA)  # the 1, across the bar
     spec = FieldSpec("Q1", FieldKind.MARK, (0, 0, 1, 1), max=20)
     fi = clean_crop(img, spec, (m, m, bw, bh), (0, 0, img.shape[1], img.shape[0]))
-    seg = segment_field(fi.clean, fi.cleaned, fi.inner, allow_point=True)
+    seg = segment_field(fi.clean, fi.cleaned, fi.inner, allow_point=True, sum_checked=True)
     assert [g.kind for g in seg.glyphs] == ["digit"] and seg.glyphs[0].sum_splits
     own = glyph_crops(seg.glyphs)
     probs = classifier.predict_proba(own + sum_split_crops(seg.glyphs))
@@ -193,8 +193,8 @@ def test_two_ones_leaning_together_are_offered_to_the_sum_as_eleven(classifier):
     cv2.line(img, (m + 174, m + 18), (m + 196, m + 82), 0, 4, cv2.LINE_AA)
     spec = FieldSpec("Q1", FieldKind.MARK, (0, 0, 1, 1), max=20)
     fi = clean_crop(img, spec, (m, m, bw, bh), (0, 0, img.shape[1], img.shape[0]))
-    plain = segment_field(fi.clean, fi.cleaned, fi.inner)  # not a mark field: at most a 1's stroke taken out
-    seg = segment_field(fi.clean, fi.cleaned, fi.inner, allow_point=True)
+    plain = segment_field(fi.clean, fi.cleaned, fi.inner, allow_point=True)  # no sum check: at most a 1's stroke taken out
+    seg = segment_field(fi.clean, fi.cleaned, fi.inner, allow_point=True, sum_checked=True)
     assert [g.kind for g in seg.glyphs] == ["digit"]
     assert len(seg.glyphs[0].sum_splits) == len(plain.glyphs[0].sum_splits) + 1
     own = glyph_crops(seg.glyphs)
