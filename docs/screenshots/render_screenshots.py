@@ -98,6 +98,13 @@ def main() -> int:
     settle(app)
     window.grab().save(str(HERE / "main_window.png"))
 
+    history = window.menus.history(only_sheet=False)
+    history.resize(1000, 420)
+    wait_until(app, lambda: history.table.rowCount() > 0, 30)
+    settle(app)
+    history.grab().save(str(HERE / "history.png"))
+    history.close()
+
     from marksocr.gui.template_editor import TemplateEditor
 
     editor = TemplateEditor()
@@ -122,7 +129,8 @@ def main() -> int:
 
     for w in (pad, editor, window):
         w.close()
-    print("wrote", ", ".join(str(HERE / n) for n in ("main_window.png", "template_editor.png", "digit_pad.png")))
+    print("wrote", ", ".join(str(HERE / n) for n in ("main_window.png", "history.png", "template_editor.png",
+                                                             "digit_pad.png")))
     return 0
 
 

@@ -43,9 +43,9 @@ class WindowMenus:
                                    "export", None, "settings", None, "quit"])
         add_menu(bar, "&Review", a, ["confirm_field", "next_field", "prev_field", "suggestion", None,
                                      "confirm_sheet", "undo", None, "next_sheet", "prev_sheet", None,
-                                     "delete_sheet"])
+                                     "sheet_history", "delete_sheet"])
         add_menu(bar, "&View", a, ["zoom_in", "zoom_out", "fit"])
-        add_menu(bar, "&Tools", a, ["template_editor", "digit_pad"])
+        add_menu(bar, "&Tools", a, ["template_editor", "digit_pad", None, "history"])
         add_menu(bar, "&Help", a, ["about"])
         add_toolbar(window, "Main", a, ["open_images", "open_folder", None, "confirm_sheet", "undo", "suggestion",
                                         None, "export", None, "zoom_in", "zoom_out", "fit"])
@@ -82,6 +82,8 @@ class WindowMenus:
             ActionSpec("confirm_sheet", "Confirm &whole sheet", r.confirm_sheet, ["Ctrl+Return", "Ctrl+Enter"],
                        "Mark the sheet verified and open the next one to review"),
             ActionSpec("undo", "&Undo", r.undo, QKeySequence.StandardKey.Undo, "Undo the last change on this sheet"),
+            ActionSpec("sheet_history", "Sheet &history…", lambda: self.history(only_sheet=True), "Ctrl+H",
+                       "Who read, corrected, confirmed or verified what on this sheet, and when"),
             ActionSpec("delete_sheet", "&Delete sheet…", self.delete_sheet, None,
                        "Remove this sheet (a page scanned twice, a photo of the wrong page); logged, not undoable"),
             ActionSpec("next_sheet", "&Next sheet", lambda: self.window.sheet_panel.step(1), "Ctrl+Down",
@@ -104,6 +106,8 @@ class WindowMenus:
                        "Draw the fields of a new kind of sheet, or generate a printable sheet"),
             ActionSpec("digit_pad", "&Digit pad…", self.digit_pad, "Ctrl+D",
                        "Draw a digit and see what the model reads"),
+            ActionSpec("history", "Change &history…", lambda: self.history(only_sheet=False), "Ctrl+Shift+H",
+                       "Every change logged, newest first: who, when, what, before and after"),
             ActionSpec("about", "&About marksocr", lambda: show_about(self.window, self.window.state), None,
                        "Version, model version and its measured accuracy"),
         ]
@@ -182,6 +186,21 @@ class WindowMenus:
             return editor
 
         return self._show("template_editor", create)
+
+    def history(self, only_sheet: bool) -> QWidget:
+        """The change history, of the sheet under review when ``only_sheet`` (and there is one)."""
+        from marksocr.gui.history_dialog import HistoryDialog
+
+        def create() -> HistoryDialog:
+            dialog = HistoryDialog(self.window.state, lambda: {r.id: r.label for r in self.window.sheets.records()},
+                                   self.window)
+            dialog.open_sheet.connect(self.window.sheet_panel.select_sheet)
+            return dialog
+
+        dialog = self._show("history", create)
+        sheet = self.window.review.sheet
+        dialog.show_for((sheet.id, sheet.label) if sheet is not None else None, only_sheet)  # type: ignore[attr-defined]
+        return dialog
 
     def _use_template(self, path: str) -> None:
         self.template_path = Path(path)

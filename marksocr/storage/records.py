@@ -142,7 +142,7 @@ class AuditEntry:
     at: datetime
     user: str
     action: str
-    """``correct``, ``confirm``, ``verify``, ``unverify``, ``undo``, ``save``, ``replace``, ``roster``."""
+    """``scan``, ``replace`` (read again), ``correct``, ``confirm``, ``verify``, ``undo``, ``delete``, ``roster``."""
     sheet_id: Optional[int]
     field_name: Optional[str]
     old_value: Optional[str]

@@ -234,3 +234,39 @@ def test_a_sheet_scanned_by_mistake_is_deleted_after_asking(qtbot, window, sheet
     assert (entry.action, entry.user) == ("delete", "tester") and doomed.label in entry.old_value
     qtbot.waitUntil(lambda: window.review.sheet is not None and window.review.sheet.id != doomed.id,
                     timeout=30_000)
+
+
+def test_change_history_lists_who_changed_what_and_opens_the_sheet(qtbot, window, sheet_set):
+    """Review > Sheet history shows the sheet's own log (a correction with before and after, by the
+    operator); Tools > Change history shows every sheet's; double-clicking a row opens its sheet."""
+    sheet_dir, _truth = sheet_set
+    images = sorted(sheet_dir.glob("sheet_*"))[:2]
+    scan_and_wait(qtbot, window, images)
+    qtbot.waitUntil(lambda: len(window.sheets.records()) == 2, timeout=30_000)
+    review, db = window.review, window.state.database
+    corrected, field = review.sheet, review.current_field()
+    new_value = "1" if field.text != "1" else "2"
+    _type_value(qtbot, review.edit, new_value)
+    qtbot.keyClick(review.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: db.history(corrected.id)[0].action == "correct", timeout=10_000)
+
+    window.menus.actions["sheet_history"].trigger()
+    dialog = window.menus._dialogs["history"]
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == len(db.history(corrected.id)), timeout=10_000)
+    assert dialog.only_sheet.isChecked() and corrected.label in dialog.only_sheet.text()
+    rows = [[dialog.table.item(r, c).text() for c in range(dialog.table.columnCount())]
+            for r in range(dialog.table.rowCount())]
+    assert rows[0][1:] == ["tester", "corrected", corrected.label, field.name, field.text, new_value]
+    assert {r[3] for r in rows} == {corrected.label}  # this sheet's entries only
+    assert "newest first" in dialog.summary.text()
+
+    dialog.only_sheet.setChecked(False)  # every sheet's log
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == len(db.history()), timeout=10_000)
+    other = next(s for s in db.list_sheets() if s.id != corrected.id)
+    row = next(r for r, e in enumerate(dialog.entries) if e.sheet_id == other.id)
+    assert dialog.table.item(row, 3).text() == other.label
+    dialog.table.cellDoubleClicked.emit(row, 0)
+    qtbot.waitUntil(lambda: review.sheet is not None and review.sheet.id == other.id, timeout=30_000)
+
+    window.menus.actions["history"].trigger()  # Tools > Change history: the same window, unfiltered
+    assert not dialog.only_sheet.isChecked() and dialog.isVisible()
