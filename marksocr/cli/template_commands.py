@@ -102,7 +102,8 @@ def _register_foreign(sub: argparse._SubParsersAction) -> None:
                                    "reference image). For tests, benchmarks and demonstrations.")
     p.add_argument("--out", required=True, type=Path, help="folder to write into")
     p.add_argument("--variant", choices=VARIANTS, default="university",
-                   help="which cover (default university); college is the held-out US Letter layout")
+                   help="which cover (default university); college (US Letter) and bluebook (A4, blue print) "
+                        "are held-out layouts, kept out of resources/templates")
     p.set_defaults(func=_cmd_foreign)
 
 

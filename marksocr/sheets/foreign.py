@@ -17,6 +17,13 @@ to hold on to.
   (shaded writing cells, alternate rows a shade apart) above a black-framed total.
   It is kept out of ``resources/templates``: a layout the reader was never tuned on,
   for generalisation checks (``write_foreign(Path("out/unseen/college"), "college")``).
+* ``bluebook``: portrait A4 answer-book cover (Indian / UK style) printed in dark blue with
+  a red "FOR EXAMINER'S USE ONLY" heading on off-white paper, drawn in colour and returned
+  as the gray page a scanner would give (the template pipeline works on gray pages). The
+  roll number is written on a bare underline (a free 10-digit string), the subject code in
+  6 cells marked only by short ticks rising from a baseline, and the marks in a vertical
+  table (Q. No. | Max | Marks obtained) beside the instructions, with a Total row. Held out
+  like ``college`` (``write_foreign(Path("out/unseen/bluebook"), "bluebook")``).
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from marksocr.template import SCHEMA, save_template
 
 log = logging.getLogger(__name__)
 
-VARIANTS = ("university", "landscape", "college")
+VARIANTS = ("university", "landscape", "college", "bluebook")
 INK = 25    # printed text and rules: near black
 RULE = 5    # table rule width, px
 
@@ -48,6 +55,8 @@ def render_foreign(variant: str = "university") -> tuple[GrayImage, dict[str, An
         return _landscape()
     if variant == "college":
         return _college()
+    if variant == "bluebook":
+        return _bluebook()
     raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
 
 
@@ -364,6 +373,189 @@ def _monogram(d: ImageDraw.ImageDraw, centre: tuple[int, int], r: int, initials:
     text_in_box(d, (cx - r, cy - 62, cx + r, cy + 18), initials, font(68, True, "serif"), GREY)
     d.rectangle((cx - 50, cy + 26, cx + 50, cy + 28), fill=GREY)
     text_in_box(d, (cx - r, cy + 34, cx + r, cy + 60), "EST. 1892", font(20, True), GREY)
+
+
+# --------------------------------------------------------------------------- bluebook (A4, colour print)
+
+Colour = tuple[int, int, int]
+
+
+def _rgb(bgr: Colour) -> Colour:
+    """Pillow draws in RGB; the bluebook's colours are given in BGR (as OpenCV sees them)."""
+    return bgr[2], bgr[1], bgr[0]
+
+
+_B_W, _B_H = 2480, 3508                 # A4 at 300 dpi
+_B_X0, _B_X1 = 150, _B_W - 150
+_B_MAX = (10, 10, 15, 15, 10, 10, 15, 15)
+_B_PAPER = _rgb((232, 243, 248))        # slightly warm off-white paper (gray 243)
+_B_BLUE = _rgb((140, 60, 20))           # the print: dark blue (gray 57)
+_B_RED = _rgb((40, 30, 200))            # the one red element: the examiner's heading and its rules (gray 82)
+_B_TINT = _rgb((245, 232, 215))         # light blue tint of the printed table columns (gray 228)
+_B_COLS = (1260, 1480, 1700, _B_X1)     # Q. No. | Max | Marks obtained (the field)
+_B_TABLE_TOP, _B_HEAD_H, _B_ROW_H, _B_TOTAL_H = 1560, 120, 160, 190
+
+
+def _bluebook() -> tuple[GrayImage, dict[str, Any]]:
+    """The cover drawn in colour, returned as its gray (ITU-R 601 luma) page."""
+    img = Image.new("RGB", (_B_W, _B_H), _B_PAPER)
+    d = ImageDraw.Draw(img)
+    fields: list[dict[str, Any]] = []
+    blue: Any = _B_BLUE
+    rect(d, (90, 90, _B_W - 90, _B_H - 90), 5, blue)
+    _b_header(d)
+    _b_details(d, fields)
+    _b_instructions(d)
+    _b_marks_table(d, fields)
+    text_in_box(d, (_B_X0, 3350, _B_X1, 3392), "Form AB-24 (2026)   -   Printed at the University Press, Shillong   -   "
+                "24 pages", font(28), blue)
+    gray = img.convert("L")
+    return np.asarray(gray, dtype=np.uint8).copy(), _template("Northern Provinces University answer book "
+                                                              "(A4, blue print, foreign)", fields, (_B_W, _B_H))
+
+
+def _b_header(d: ImageDraw.ImageDraw) -> None:
+    """Logo block, university name, the title, a barcode-like stripe with its serial and a double rule."""
+    _b_logo(d, (_B_X0, 150, 450, 450))
+    blue: Any = _B_BLUE
+    text_in_box(d, (500, 160, 1780, 250), "NORTHERN PROVINCES UNIVERSITY", font(56, True, "serif"), blue, "left")
+    text_in_box(d, (500, 262, 1780, 312), "Examination Branch  -  Senate House, Shillong", font(36, False, "serif"),
+                blue, "left")
+    text_in_box(d, (500, 335, 1780, 425), "A N S W E R   B O O K", font(64, True), blue, "left")
+    _b_stripes(d, (1840, 165, _B_X1, 300))
+    text_in_box(d, (1840, 310, _B_X1, 360), "No. 26 B 0385174", font(40, True), blue, "right")
+    text_in_box(d, (1840, 368, _B_X1, 410), "(Main answer book)", font(30), blue, "right")
+    d.rectangle((_B_X0, 480, _B_X1, 486), fill=blue)
+    d.rectangle((_B_X0, 495, _B_X1, 497), fill=blue)
+
+
+def _b_logo(d: ImageDraw.ImageDraw, box: tuple[int, int, int, int]) -> None:
+    """A solid blue square with a ring, an open book and a lamp flame cut out in paper colour."""
+    x0, y0, x1, y1 = box
+    blue: Any = _B_BLUE
+    paper: Any = _B_PAPER
+    d.rectangle(box, fill=blue)
+    cx, cy, r = (x0 + x1) // 2, (y0 + y1) // 2 - 15, 115
+    d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=paper, width=7)
+    d.polygon([(cx - 80, cy + 10), (cx - 5, cy + 30), (cx - 5, cy + 85), (cx - 80, cy + 65)], fill=paper)
+    d.polygon([(cx + 80, cy + 10), (cx + 5, cy + 30), (cx + 5, cy + 85), (cx + 80, cy + 65)], fill=paper)
+    d.ellipse((cx - 18, cy - 75, cx + 18, cy - 5), fill=paper)
+    d.rectangle((cx - 6, cy - 10, cx + 6, cy + 15), fill=paper)
+    text_in_box(d, (x0, y1 - 52, x1, y1 - 12), "EST. 1957", font(30, True), paper)
+
+
+def _b_stripes(d: ImageDraw.ImageDraw, box: tuple[int, int, int, int]) -> None:
+    """A printed barcode-like pattern of blue bars (fixed: the same on every run)."""
+    x0, y0, x1, y1 = box
+    rng = np.random.default_rng(385174)
+    blue: Any = _B_BLUE
+    x = x0
+    while x < x1 - 10:
+        bw = int(rng.choice((3, 5, 8, 12)))
+        d.rectangle((x, y0, min(x + bw, x1), y1), fill=blue)
+        x += bw + int(rng.choice((4, 6, 9)))
+
+
+def _b_details(d: ImageDraw.ImageDraw, fields: list[dict[str, Any]]) -> None:
+    """Roll No. on a bare underline (a free 10-digit string) and a 6-cell subject code marked by ticks."""
+    blue: Any = _B_BLUE
+    lf = font(54, True)
+    # roll number: the writing area is the space above the printed line
+    base = 760
+    text_in_box(d, (_B_X0, base - 110, 500, base - 10), "Roll No.", lf, blue, "left")
+    x0, x1 = 520, 1720
+    d.rectangle((x0, base, x1, base + 3), fill=blue)
+    text_in_box(d, (x0, base + 14, 1200, base + 56), "(in figures, on the line)", font(30), blue, "left")
+    fields.append({"name": "roll_no", "kind": "roll_no", "box": _frac((x0 + 10, base - 160, x1 - 10, base - 8),
+                                                                       _B_W, _B_H), "digits": 10, "underline": True})
+    text_in_box(d, (1800, base - 100, _B_X1, base - 40), "Centre Code  0417", font(40), blue, "right")
+    # subject code: 6 cells, only short ticks rising from a baseline
+    base, cell, cells, tick = 1060, 150, 6, 42
+    text_in_box(d, (_B_X0, base - 120, 600, base - 20), "Subject Code", lf, blue, "left")
+    x0 = 620
+    x1 = x0 + cells * cell
+    d.rectangle((x0 - 2, base, x1 + 2, base + 4), fill=blue)
+    for i in range(cells + 1):
+        x = x0 + i * cell
+        d.rectangle((x - 2, base - tick, x + 1, base), fill=blue)
+    fields.append({"name": "subject_code", "kind": "subject_code",
+                   "box": _frac((x0 + 4, base - 170, x1 - 4, base - 8), _B_W, _B_H), "cells": cells})
+    text_in_box(d, (1600, base - 80, 1800, base - 10), "Subject", font(40), blue, "left")
+    d.rectangle((1800, base, _B_X1, base + 2), fill=blue)
+    # a plain details line that is not a field, then a rule closing the section
+    text_in_box(d, (_B_X0, 1150, 700, 1230), "Name of the Course", font(44), blue, "left")
+    d.rectangle((700, 1228, _B_X1, 1230), fill=blue)
+    d.rectangle((_B_X0, 1330, _B_X1, 1333), fill=blue)
+
+
+def _b_instructions(d: ImageDraw.ImageDraw) -> None:
+    """Left column: an instructions paragraph, a supplementary-sheets box and the signature lines."""
+    blue: Any = _B_BLUE
+    x0, x1 = _B_X0, 1170
+    text_in_box(d, (x0, 1400, x1, 1460), "INSTRUCTIONS TO THE CANDIDATE", font(40, True), blue, "left")
+    lines = ("Write your Roll No. in figures on the line above",
+             "and the Subject Code one digit between each pair",
+             "of ticks. Do not write your name or any mark of",
+             "identification anywhere else in this answer book.",
+             "Answers must be written in blue or black ink only,",
+             "on both sides of the paper. Rough work is to be done",
+             "on the last page and crossed through. This book has",
+             "24 pages; check them before you begin and report a",
+             "missing page to the invigilator at once. Mobile",
+             "phones and calculators are not allowed in the hall.")
+    for i, line in enumerate(lines):
+        text_in_box(d, (x0, 1490 + i * 54, x1, 1536 + i * 54), line, font(32, False, "serif"), blue, "left")
+    sy = 2130
+    text_in_box(d, (x0, sy, 960, sy + 90), "No. of supplementary sheets", font(36), blue, "left")
+    rect(d, (990, sy, 1150, sy + 100), 4, blue)
+    for (y, label) in ((2560, "Signature of Candidate"), (2880, "Signature of Invigilator")):
+        d.rectangle((x0, y, x1, y + 2), fill=blue)
+        text_in_box(d, (x0, y + 14, x1, y + 64), label, font(36), blue, "left")
+    text_in_box(d, (x0, 3000, 500, 3060), "Name:", font(36), blue, "left")
+    d.rectangle((300, 3058, x1, 3060), fill=blue)
+    d.rectangle((1215, 1400, 1217, 3200), fill=blue)  # thin rule between the two columns
+
+
+def _b_marks_table(d: ImageDraw.ImageDraw, fields: list[dict[str, Any]]) -> None:
+    """Right column: the red heading, then one row per question (number, maximum, marks) and a Total row."""
+    blue: Any = _B_BLUE
+    red: Any = _B_RED
+    tint: Any = _B_TINT
+    x = _B_COLS
+    text_in_box(d, (x[0], 1400, x[-1], 1470), "FOR EXAMINER'S USE ONLY", font(48, True, "serif"), red)
+    d.rectangle((x[0], 1484, x[-1], 1489), fill=red)
+    d.rectangle((x[0], 1498, x[-1], 1500), fill=red)
+    top = _B_TABLE_TOP
+    rows_bottom = top + _B_HEAD_H + len(_B_MAX) * _B_ROW_H
+    bottom = rows_bottom + _B_TOTAL_H
+    d.rectangle((x[0], top, x[-1], top + _B_HEAD_H), fill=tint)  # tinted header and printed columns
+    d.rectangle((x[0], top, x[2], bottom), fill=tint)
+    hf = font(36, True)
+    for (a, b), label in zip(zip(x, x[1:]), ("Q. No.", "Max", "Marks obtained")):
+        text_in_box(d, (a, top, b, top + _B_HEAD_H), label, hf, blue)
+    y = top + _B_HEAD_H
+    for q, maximum in enumerate(_B_MAX):
+        text_in_box(d, (x[0], y, x[1], y + _B_ROW_H), f"{q + 1}", font(46, True), blue)
+        text_in_box(d, (x[1], y, x[2], y + _B_ROW_H), f"{maximum}", font(42), blue)
+        cell = (x[2], y, x[3], y + _B_ROW_H)
+        fields.append({"name": f"Q{q + 1}", "kind": "mark", "box": _frac(_inset(cell, 2 + 10), _B_W, _B_H),
+                       "max": maximum})
+        y += _B_ROW_H
+    text_in_box(d, (x[0], y, x[1], bottom), "Total", font(46, True), blue)
+    text_in_box(d, (x[1], y, x[2], bottom), f"{sum(_B_MAX)}", font(42, True), blue)
+    fields.append({"name": "total", "kind": "total", "box": _frac(_inset((x[2], y, x[3], bottom), 6 + 12), _B_W, _B_H)})
+    for k in range(len(_B_MAX)):  # row rules, the one under the header heavier
+        ry = top + _B_HEAD_H + k * _B_ROW_H
+        d.rectangle((x[0], ry - (2 if k == 0 else 1), x[-1], ry + (2 if k == 0 else 1)), fill=blue)
+    d.rectangle((x[0], rows_bottom - 6, x[-1], rows_bottom - 4), fill=blue)  # a double rule above the Total row
+    d.rectangle((x[0], rows_bottom + 1, x[-1], rows_bottom + 3), fill=blue)
+    for cx in x[1:-1]:
+        d.rectangle((cx - 1, top, cx + 1, bottom), fill=blue)
+    rect(d, (x[0], top, x[-1], bottom), 6, blue)
+    rect(d, (x[2], rows_bottom + 3, x[3], bottom), 6, blue)  # the total cell framed heavier
+    sy = bottom + 90
+    d.rectangle((x[0] + 100, sy, x[-1], sy + 2), fill=blue)
+    text_in_box(d, (x[0] + 100, sy + 14, x[-1], sy + 64), "Signature of Examiner", font(36), blue)
 
 
 # --------------------------------------------------------------------------- helpers
