@@ -195,6 +195,10 @@ class WindowMenus:
             dialog = HistoryDialog(self.window.state, lambda: {r.id: r.label for r in self.window.sheets.records()},
                                    self.window)
             dialog.open_sheet.connect(self.window.sheet_panel.select_sheet)
+            ctrl = self.window.controller  # keep an open log current while the operator works
+            ctrl.saved.connect(lambda _msg: dialog.refresh() if dialog.isVisible() else None)
+            ctrl.sheet_loaded.connect(lambda record, _img, _layout: dialog.show_for(
+                (record.id, record.label), dialog.only_sheet.isChecked()) if dialog.isVisible() else None)
             return dialog
 
         dialog = self._show("history", create)

@@ -268,5 +268,15 @@ def test_change_history_lists_who_changed_what_and_opens_the_sheet(qtbot, window
     dialog.table.cellDoubleClicked.emit(row, 0)
     qtbot.waitUntil(lambda: review.sheet is not None and review.sheet.id == other.id, timeout=30_000)
 
+    # the open log follows the operator: the sheet now on screen, and each change as it is saved
+    assert other.label in dialog.only_sheet.text()
+    dialog.only_sheet.setChecked(True)
+    qtbot.waitUntil(lambda: {e.sheet_id for e in dialog.entries} == {other.id}, timeout=10_000)
+    field = review.current_field()
+    _type_value(qtbot, review.edit, "1" if field.text != "1" else "2")
+    qtbot.keyClick(review.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.entries and dialog.entries[0].action == "correct"
+                    and dialog.table.item(0, 4).text() == field.name, timeout=10_000)
+
     window.menus.actions["history"].trigger()  # Tools > Change history: the same window, unfiltered
     assert not dialog.only_sheet.isChecked() and dialog.isVisible()
