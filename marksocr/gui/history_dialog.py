@@ -7,12 +7,11 @@ belongs to a sheet still in the database opens that sheet for review.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from datetime import timezone
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QTableWidget,
@@ -22,8 +21,6 @@ from PySide6.QtWidgets import (
 from marksocr.gui.errors import show_error
 from marksocr.gui.state import AppState
 from marksocr.gui.tasks import run_task
-
-log = logging.getLogger(__name__)
 
 LIMIT = 500  # newest entries shown; the command line has --limit for more
 COLUMNS = ("When", "Operator", "Action", "Sheet", "Field", "Before", "After")

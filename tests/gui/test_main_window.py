@@ -252,6 +252,7 @@ def test_change_history_lists_who_changed_what_and_opens_the_sheet(qtbot, window
 
     window.menus.actions["sheet_history"].trigger()
     dialog = window.menus._dialogs["history"]
+
     def listed(entries) -> bool:  # the answer of the latest refresh is shown (hooks may start more)
         return "newest first" in dialog.summary.text() and dialog.table.rowCount() == len(entries)
 
