@@ -1,4 +1,4 @@
-"""``marksocr train`` and ``marksocr evaluate``: build and measure the digit model."""
+"""``marksocr train``, ``marksocr harvest`` and ``marksocr evaluate``: build and measure the digit model."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from marksocr.paths import default_model_path
+from marksocr.paths import default_model_path, resources_dir
 from marksocr.recognition.architectures import ARCHITECTURES
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     _register_train(sub)
+    _register_harvest(sub)
     _register_evaluate(sub)
 
 
@@ -46,6 +47,37 @@ def _train(args: argparse.Namespace) -> int:
         augment_pen=args.augment_pen,
     )
     train(config, progress=lambda msg: print(msg, file=sys.stderr, flush=True), verbose=1 if sys.stderr.isatty() else 2)
+    return 0
+
+
+def _register_harvest(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("harvest", help="cut labelled digit crops from synthetic sheets, for `train --extra`",
+                       description="Write synthetic sheets with MNIST *training* digits, capture them as scans and "
+                                   "photos, read them with the sheet reader and keep each field's digit crops "
+                                   "labelled with what was written: DIR/<digit>/*.png and DIR/harvest.json.")
+    p.add_argument("--out", type=Path, required=True, help="empty folder for the crops")
+    p.add_argument("--template", type=Path, action="append",
+                   help="template to draw on (repeatable; default: every template in resources/templates)")
+    p.add_argument("--sheets", type=int, default=100, help="sheets per template and style (default: %(default)s)")
+    p.add_argument("--styles", default="scan,photo,hard_photo", help="comma-separated capture styles (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=9000, help="random seed (default: %(default)s)")
+    p.add_argument("--model", type=Path, help="model that reads the sheets (default: the shipped one)")
+    p.add_argument("--data", type=Path, help="folder of MNIST IDX .gz files")
+    p.add_argument("--workers", type=int, default=1, help="processes reading sheets (default: %(default)s)")
+    p.set_defaults(func=_harvest)
+
+
+def _harvest(args: argparse.Namespace) -> int:
+    from marksocr.sheets.harvest import HarvestConfig, harvest
+
+    templates = args.template or sorted((resources_dir() / "templates").glob("*/template.json"))
+    config = HarvestConfig(out=args.out, templates=tuple(templates), sheets=args.sheets,
+                           styles=tuple(s.strip() for s in args.styles.split(",") if s.strip()), seed=args.seed,
+                           mnist_dir=args.data, model=args.model, workers=args.workers)
+    manifest = harvest(config, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    c = manifest["counts"]
+    print(f"{args.out}: {c['crops']} crops from {c['sheets']} sheets ({c['misread_crops']} misread by the model, "
+          f"{c['fields_skipped']} fields skipped for a wrong digit count, {c['crops_dropped']} crops dropped)")
     return 0
 
 

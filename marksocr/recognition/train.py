@@ -244,6 +244,8 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print, verbose:
     }
     if config.init:
         card["parent"] = _parent_summary(Path(config.init))
+    if config.extra_dir:
+        card["data"]["extra"] = _extra_summary(Path(config.extra_dir))
     write_card(out, card)
     progress(f"saved {out} ({out.stat().st_size / 1e6:.2f} MB): test accuracy {metrics['test_accuracy']:.4%}, "
              f"ECE {metrics['test_ece']:.4f}, temperature {temperature:.3f}")
@@ -297,6 +299,17 @@ def _parent_summary(path: Path) -> dict[str, Any]:
     parent = read_card(path)
     keep = ("version", "sha256", "architecture", "recipe", "data", "metrics", "history", "created", "parent")
     return {k: parent[k] for k in keep if k in parent}
+
+
+def _extra_summary(directory: Path) -> dict[str, Any]:
+    """Where the extra crops came from: the harvest recipe when ``marksocr harvest`` made them."""
+    from marksocr.sheets.harvest import read_manifest
+
+    manifest = read_manifest(directory)
+    if manifest is None:
+        return {"folder": str(directory), "source": "labelled crops (not made by marksocr harvest)"}
+    keep = ("created", "recipe", "model", "mnist", "counts")
+    return {"folder": str(directory), "source": "marksocr harvest", **{k: manifest[k] for k in keep if k in manifest}}
 
 
 def _keras_version() -> str:

@@ -1,0 +1,60 @@
+"""``marksocr harvest``: digit crops cut by the real reader from synthetic sheets, then ``train --extra``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from marksocr.cli.main import main
+from marksocr.paths import resources_dir
+from marksocr.sheets.harvest import keep_crop
+
+
+def test_a_misread_crop_of_a_free_string_is_kept_only_when_it_looks_a_little_like_the_digit():
+    assert keep_crop("7", ["7", "1", "2"], "7", in_cell=False)
+    assert keep_crop("1", ["1", "7", "4"], "7", in_cell=False)       # a 7 read as 1: a hard example
+    assert not keep_crop("6", ["6", "5", "0"], "4", in_cell=False)   # likely a piece or a pair
+    assert keep_crop("6", ["6", "5", "0"], "4", in_cell=True)        # a comb cell holds one digit
+
+
+@pytest.mark.slow
+def test_harvest_writes_labelled_crops_that_train_reads(tmp_path, mnist_dir, classifier, capsys):
+    from marksocr.recognition.mnist import load_mnist
+    from marksocr.recognition.train import load_extra
+
+    template = resources_dir() / "templates" / "marksocr_a4" / "template.json"
+    out = tmp_path / "crops"
+    assert main(["harvest", "--out", str(out), "--template", str(template), "--sheets", "2",
+                 "--styles", "scan,photo", "--data", str(mnist_dir)]) == 0
+    manifest = json.loads((out / "harvest.json").read_text())
+    files = {d: sorted((out / str(d)).glob("*.png")) for d in range(10)}
+    assert [len(files[d]) for d in range(10)] == manifest["counts"]["per_digit"]
+    assert manifest["counts"]["sheets"] == 4 and manifest["counts"]["failed"] == 0
+    # A sheet holds 8 + 5 id digits and 10 marks with a total: most fields are kept.
+    assert manifest["counts"]["crops"] >= 4 * 20
+    assert manifest["recipe"]["mnist_split"] == "train"
+    assert manifest["model"]["version"] == classifier.version
+    assert manifest["mnist"] == dict(load_mnist("train", mnist_dir).checksums)
+
+    # Each crop sits in the folder of the digit written there: the model agrees on nearly all.
+    images, labels = load_extra(out)
+    assert len(labels) == manifest["counts"]["crops"]
+    read = classifier.predict_proba(list(255 - images)).argmax(1)
+    assert np.mean(read == labels) > 0.9
+
+    # Harvesting into the same folder again would mix two recipes: refused.
+    capsys.readouterr()
+    assert main(["harvest", "--out", str(out), "--template", str(template), "--sheets", "1",
+                 "--data", str(mnist_dir)]) != 0
+    assert "already holds a harvest" in capsys.readouterr().err
+
+    # The model trained on them records where its extra digits came from.
+    model = tmp_path / "m.keras"
+    assert main(["train", "--data", str(mnist_dir), "--extra", str(out), "--epochs", "1", "--limit", "500",
+                 "--arch", "seed003", "--out", str(model)]) == 0
+    card = json.loads(model.with_suffix(".json").read_text())
+    assert card["data"]["extra_digits"] == manifest["counts"]["crops"]
+    assert card["data"]["extra"]["source"] == "marksocr harvest"
+    assert card["data"]["extra"]["recipe"] == manifest["recipe"]
