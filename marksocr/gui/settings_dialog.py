@@ -35,8 +35,10 @@ class SettingsDialog(QDialog):
                              save=True, placeholder="default file in your data folder, or a URL such as postgresql://…")
         self.threshold = QDoubleSpinBox()
         self.threshold.setRange(0.0, 1.0)
-        self.threshold.setSingleStep(0.01)
-        self.threshold.setDecimals(2)
+        # The default sits in the fourth decimal (0.9975): fewer decimals would show it rounded and
+        # save the rounded value the first time the dialog is saved for another reason.
+        self.threshold.setSingleStep(0.0005)
+        self.threshold.setDecimals(4)
         self.threshold.setToolTip("Digits read with less confidence than this are sent to review")
         self.roster = PathPicker("Choose the roster", "Roster (*.csv);;All files (*)")
         self.template = PathPicker("Choose the default template", "Template (*.json);;All files (*)")

@@ -83,6 +83,20 @@ def test_settings_dialog_saves_the_settings_file(qtbot, tmp_path):
     assert json.loads(path.read_text())["threshold"] == pytest.approx(0.75)
 
 
+def test_saving_the_settings_for_another_reason_keeps_the_default_threshold(qtbot, tmp_path):
+    from marksocr.gui.settings_dialog import SettingsDialog
+    from marksocr.settings import DEFAULT_THRESHOLD, Settings, load_settings
+
+    path = tmp_path / "settings.json"
+    dialog = SettingsDialog(Settings(), path=path)
+    qtbot.addWidget(dialog)
+    dialog.operator.setText("R. Iyer")
+    dialog.accept()
+    saved = load_settings(path, apply_env=False)
+    assert saved.operator == "R. Iyer"
+    assert saved.threshold == DEFAULT_THRESHOLD
+
+
 def test_roster_import_reports_what_it_did(qtbot, window, tmp_path):
     from marksocr.gui.roster_import import RosterImporter
 
