@@ -7,6 +7,7 @@ needs only the saved model and its card.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import math
 import time
@@ -28,6 +29,10 @@ from marksocr.recognition.mnist import DigitSet, load_mnist
 from marksocr.recognition.normalize import normalize_batch, normalize_digit
 
 log = logging.getLogger(__name__)
+
+HARVEST_FORMAT = "marksocr.harvest/1"
+HARVEST_MANIFEST = "harvest.json"
+"""The recipe file ``marksocr harvest`` (marksocr.sheets.harvest) writes beside its crops."""
 
 DEFAULT_EPOCHS = {"seed003": 5, "default": 32, "default_v1": 24, "mlp": 10}
 
@@ -301,11 +306,21 @@ def _parent_summary(path: Path) -> dict[str, Any]:
     return {k: parent[k] for k in keep if k in parent}
 
 
+def read_harvest_manifest(directory: Path) -> Optional[dict[str, Any]]:
+    """The manifest of a folder of extra crops, or None when ``marksocr harvest`` did not make it."""
+    path = Path(directory) / HARVEST_MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable harvest manifest ({exc})") from exc
+    return manifest if isinstance(manifest, dict) and manifest.get("format") == HARVEST_FORMAT else None
+
+
 def _extra_summary(directory: Path) -> dict[str, Any]:
     """Where the extra crops came from: the harvest recipe when ``marksocr harvest`` made them."""
-    from marksocr.sheets.harvest import read_manifest
-
-    manifest = read_manifest(directory)
+    manifest = read_harvest_manifest(directory)
     if manifest is None:
         return {"folder": str(directory), "source": "labelled crops (not made by marksocr harvest)"}
     keep = ("created", "recipe", "model", "mnist", "counts")

@@ -37,6 +37,8 @@ import cv2
 import numpy as np
 
 from marksocr.domain import DataError, Template
+from marksocr.recognition.train import HARVEST_FORMAT as FORMAT
+from marksocr.recognition.train import HARVEST_MANIFEST as MANIFEST
 from marksocr.sheets.ink import DigitSource
 from marksocr.sheets.photo import STYLES, jpeg_round_trip, simulate
 from marksocr.sheets.synth import random_values, render_filled, sheet_rng
@@ -44,8 +46,6 @@ from marksocr.template import load_template
 
 log = logging.getLogger(__name__)
 
-FORMAT = "marksocr.harvest/1"
-MANIFEST = "harvest.json"
 TOP_K = 3
 
 
@@ -123,18 +123,6 @@ def harvest(config: HarvestConfig, progress: Callable[[str], None] = print) -> d
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     return manifest
-
-
-def read_manifest(directory: Path) -> Optional[dict[str, Any]]:
-    """The harvest manifest of a folder of extra crops, or None when it was not made by :func:`harvest`."""
-    path = Path(directory) / MANIFEST
-    if not path.is_file():
-        return None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: not a readable harvest manifest ({exc})") from exc
-    return manifest if isinstance(manifest, dict) and manifest.get("format") == FORMAT else None
 
 
 # --------------------------------------------------------------------------- reading sheets
