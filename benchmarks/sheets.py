@@ -44,7 +44,7 @@ from marksocr.pipeline.checks import check_sheet  # noqa: E402
 log = logging.getLogger("benchmarks.sheets")
 
 STYLES = ("scan", "photo", "hard_photo")
-THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.997, 0.999)
+THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.997, 0.9975, 0.998, 0.999)
 
 
 @dataclass
@@ -184,7 +184,7 @@ def sweep(rs: list[SheetResult], relief: float) -> str:
     for t in THRESHOLDS:
         autos = [r for r in rs if r.auto_at(t, relief)]
         wrong = sum(not r.all_ok for r in autos)
-        lines.append(f"| {t:.3f} | {100.0 * len(autos) / max(1, len(rs)):.1f} | {100.0 * wrong / max(1, len(autos)):.2f} | {wrong} / {len(autos)} |")
+        lines.append(f"| {t:g} | {100.0 * len(autos) / max(1, len(rs)):.1f} | {100.0 * wrong / max(1, len(autos)):.2f} | {wrong} / {len(autos)} |")
     return "\n".join(lines)
 
 
@@ -193,13 +193,13 @@ def sweep2(rs: list[SheetResult]) -> str:
     t_marks = (0.5, 0.7, 0.75, 0.8, 0.9, 0.95)
     lines = ["| id threshold \\ marks threshold | " + " | ".join(f"{t:.2f}" for t in t_marks) + " |",
              "|---|" + "---|" * len(t_marks)]
-    for t_id in (0.95, 0.98, 0.99, 0.995, 0.997, 0.999):
+    for t_id in (0.95, 0.98, 0.99, 0.995, 0.997, 0.9975, 0.998, 0.999):
         cells = []
         for t_m in t_marks:
             autos = [r for r in rs if r.auto_at2(t_id, t_m)]
             wrong = sum(not r.all_ok for r in autos)
             cells.append(f"{100.0 * len(autos) / max(1, len(rs)):.1f} / {100.0 * wrong / max(1, len(autos)):.2f}")
-        lines.append(f"| {t_id:.3f} | " + " | ".join(cells) + " |")
+        lines.append(f"| {t_id:g} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
