@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from typing import Any, Optional
 import cv2
 import numpy as np
 
-from marksocr.domain import DataError, Template
+from marksocr.domain import DataError, SheetStatus, Template
 from marksocr.recognition.train import HARVEST_FORMAT as FORMAT
 from marksocr.recognition.train import HARVEST_MANIFEST as MANIFEST
 from marksocr.sheets.ink import DigitSource
@@ -152,6 +153,8 @@ def _harvest_set(config: HarvestConfig, pool: Optional[ProcessPoolExecutor], t_i
 
 
 _WORKER: dict[str, Any] = {}
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+"""Characters kept in crop file names (a field may be named anything)."""
 
 
 def _read_set(config: HarvestConfig, pool: Optional[ProcessPoolExecutor], t_index: int, path: Path,
@@ -189,7 +192,7 @@ def _harvest_sheet(job: tuple[Path, str, int, int]) -> SheetHarvest:
     sim = simulate(page, rng, style)
     image = to_gray(jpeg_round_trip(sim.image, sim.jpeg_quality))
     reading = read_sheet(image, template, _WORKER["classifier"], source=f"harvest {index}", options=ReadOptions())
-    result = SheetHarvest(failed=reading.status.value == "failed")
+    result = SheetHarvest(failed=reading.status == SheetStatus.FAILED)
     combs = {f.name for f in template.fields if f.cells}
     for f in reading.fields:
         written = values.get(f.name, "")
@@ -199,7 +202,7 @@ def _harvest_sheet(job: tuple[Path, str, int, int]) -> SheetHarvest:
             result.fields_skipped += 1
             continue
         result.fields_kept += 1
-        prefix = f"{path.parent.name}-{style}-{seed}-{index:05d}-{f.name}"
+        prefix = _SAFE.sub("_", f"{path.parent.name}-{style}-{seed}-{index:05d}-{f.name}")
         for i, (d, w) in enumerate(zip(f.digits, written)):
             if w == "." or d.crop is None:
                 continue
