@@ -221,6 +221,7 @@ def _save_inference_model(model: Any, architecture: str, out: Path) -> None:
 def train(config: TrainConfig, progress: Callable[[str], None] = print, verbose: int = 2) -> dict[str, Any]:
     """Train a model, calibrate it, measure it on the MNIST test set, save it with its card."""
     config = config.resolved()
+    extra = _extra_summary(Path(config.extra_dir)) if config.extra_dir else None  # read before hours of training
     progress(f"loading MNIST{' (limit %d)' % config.limit if config.limit else ''} ...")
     prepared = prepare(config)
     progress(f"training {config.architecture} on {len(prepared.train_labels)} digits "
@@ -249,8 +250,8 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print, verbose:
     }
     if config.init:
         card["parent"] = _parent_summary(Path(config.init))
-    if config.extra_dir:
-        card["data"]["extra"] = _extra_summary(Path(config.extra_dir))
+    if extra is not None:
+        card["data"]["extra"] = extra
     write_card(out, card)
     progress(f"saved {out} ({out.stat().st_size / 1e6:.2f} MB): test accuracy {metrics['test_accuracy']:.4%}, "
              f"ECE {metrics['test_ece']:.4f}, temperature {temperature:.3f}")

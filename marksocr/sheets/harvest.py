@@ -84,10 +84,12 @@ class SheetHarvest:
 def harvest(config: HarvestConfig, progress: Callable[[str], None] = print) -> dict[str, Any]:
     """Make the sheets, read them, write the labelled crops and the manifest; return the manifest."""
     if config.sheets < 1:
-        raise ValueError("sheets must be at least 1")
+        raise DataError("--sheets must be at least 1")
+    if not config.templates:
+        raise DataError("no template to draw on (give --template T.json)")
     bad = [s for s in config.styles if s not in STYLES]
-    if bad:
-        raise ValueError(f"unknown style(s) {', '.join(bad)}; choose from {', '.join(STYLES)}")
+    if bad or not config.styles:
+        raise DataError(f"unknown style(s) {', '.join(bad) or '(none given)'}; choose from {', '.join(STYLES)}")
     templates = [load_template(p) for p in config.templates]
     for t in templates:
         if t.reference_image is None:

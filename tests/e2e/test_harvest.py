@@ -58,3 +58,22 @@ def test_harvest_writes_labelled_crops_that_train_reads(tmp_path, mnist_dir, cla
     assert card["data"]["extra_digits"] == manifest["counts"]["crops"]
     assert card["data"]["extra"]["source"] == "marksocr harvest"
     assert card["data"]["extra"]["recipe"] == manifest["recipe"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--styles", "scan,fax"], "unknown style(s) fax"),
+    (["--sheets", "0"], "--sheets must be at least 1"),
+])
+def test_bad_harvest_settings_are_clear_errors(tmp_path, args, message, capsys):
+    template = resources_dir() / "templates" / "marksocr_a4" / "template.json"
+    assert main(["harvest", "--out", str(tmp_path / "c"), "--template", str(template), *args]) != 0
+    assert message in capsys.readouterr().err
+
+
+def test_a_corrupt_harvest_manifest_stops_training_before_it_starts(tmp_path, capsys):
+    extra = tmp_path / "crops"
+    extra.mkdir()
+    (extra / "harvest.json").write_text("{not json")
+    assert main(["train", "--extra", str(extra), "--limit", "500", "--epochs", "1", "--out", str(tmp_path / "m.keras")]) != 0
+    assert "not a readable harvest manifest" in capsys.readouterr().err
+    assert not (tmp_path / "m.keras").exists()
