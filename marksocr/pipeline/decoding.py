@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from marksocr.domain import FieldKind, FieldReading, Template
-from marksocr.pipeline.checks import check_field, check_sum
+from marksocr.pipeline.checks import check_field, check_sum, parse_number
 
 log = logging.getLogger(__name__)
 
@@ -168,3 +168,102 @@ def decode_roster(reading: FieldReading, known: Collection[str], min_ratio: floa
     if best is None or best_lp < current + math.log(min_ratio):
         return None
     return best
+
+
+SUM_POSTERIOR_PRUNE = 1e-12
+"""Candidate readings less probable than this (relative to the best) are dropped from the sum."""
+_MAX_CHARS_ENUMERATED = 6
+"""A mark/total field with more characters is not enumerated (no posterior for the sheet)."""
+
+
+def sum_posterior(template: Template, readings: Sequence[FieldReading]) -> Optional[float]:
+    """How probable the marks and total as read are, given that they add up: ``P(reading) /
+    P(any reading of the marks and total that passes the max and sum checks)``.
+
+    Each character's top-3 alternatives give the probability of every candidate reading of a
+    field (digits independent, as the classifier sees them). A misread mark must be matched by a
+    misread total (or another mark) to keep the sum: when those compensating alternatives are
+    improbable, the sum confirms even a doubtful digit (a ``7`` at 0.6 against a ``1`` at 0.4 is
+    settled by a total read at 0.9999). When they are probable (two doubtful digits that can
+    trade places), the posterior stays low.
+
+    None when the template has no single total, the current reading does not pass the checks,
+    or a field is too long to enumerate. What it does not see: segmentation errors (a digit lost
+    or split) that happen to keep the sum; those need a second error that compensates exactly.
+    """
+    totals = [f for f in template.fields if f.kind == FieldKind.TOTAL]
+    marks = template.mark_fields
+    by_name = {r.name: r for r in readings}
+    if len(totals) != 1 or not marks or any(f.name not in by_name for f in (*marks, *totals)):
+        return None
+    specs = [*marks, totals[0]]
+    texts = {f.name: by_name[f.name].text for f in specs}
+    if not _consistent(template, specs, texts):
+        return None
+    current = 1.0
+    dists: list[dict[int, float]] = []
+    for spec in specs:
+        dist, p_cur = _value_distribution(spec, by_name[spec.name])
+        if dist is None:
+            return None
+        current *= p_cur
+        dists.append(dist)
+    sums: dict[int, float] = {0: 1.0}
+    for dist in dists[:-1]:
+        sums = _prune(_convolve(sums, dist))
+    z = sum(p * sums.get(v, 0.0) for v, p in dists[-1].items())
+    if z <= 0.0 or current > z * (1.0 + 1e-9):
+        return None  # the current reading itself was pruned: it is far from the most probable one
+    return float(current / z)
+
+
+def _value_distribution(spec, reading: FieldReading) -> tuple[Optional[dict[int, float]], float]:
+    """Probability of each value (in hundredths) the field may hold, over the candidate readings
+    that pass its own checks; and the probability of the current reading."""
+    digits = reading.digits
+    if not digits:
+        return {0: 1.0}, 1.0  # empty: an unanswered question (an empty total fails the checks before)
+    if len(digits) > _MAX_CHARS_ENUMERATED:
+        return None, 0.0
+    options = [_options(d) for d in digits]
+    p_cur = 1.0
+    for d, opts in zip(digits, options):
+        p_cur *= dict(opts).get(d.label, max(d.confidence, FLOOR_PROB))
+    dist: dict[int, float] = {}
+    for combo in _product(options):
+        text = "".join(c for c, _ in combo)
+        if not text or any(i.kind in ("max", "number", "count") for i in check_field(spec, text)):
+            continue
+        if len(text) > 1 and text[0] == "0" and text[1].isdigit():
+            continue  # nobody writes a mark as 07
+        value = parse_number(text)
+        if value is None:
+            continue
+        p = math.prod(q for _, q in combo)
+        key = round(value * 100)
+        dist[key] = dist.get(key, 0.0) + p
+    return dist, p_cur
+
+
+def _product(options: list[list[tuple[str, float]]]):
+    if not options:
+        yield ()
+        return
+    for head in options[0]:
+        for rest in _product(options[1:]):
+            yield (head, *rest)
+
+
+def _convolve(a: dict[int, float], b: dict[int, float]) -> dict[int, float]:
+    out: dict[int, float] = {}
+    for va, pa in a.items():
+        for vb, pb in b.items():
+            out[va + vb] = out.get(va + vb, 0.0) + pa * pb
+    return out
+
+
+def _prune(dist: dict[int, float]) -> dict[int, float]:
+    if not dist:
+        return dist
+    floor = max(dist.values()) * SUM_POSTERIOR_PRUNE
+    return {v: p for v, p in dist.items() if p >= floor}

@@ -6,9 +6,12 @@ segmentation of one or two of them that makes them agree) -> checks -> sum-consi
 -> verdict.
 
 Verdict: ``auto`` only when the registration is good, every character's confidence is at or
-above the threshold (lowered by ``SUM_CHECK_RELIEF`` for mark/total digits, which the sum check
-protects) and every check passes; otherwise ``needs_review`` with the reasons;
-``failed`` when the page could not be registered at all.
+above the threshold and every check passes; otherwise ``needs_review`` with the reasons;
+``failed`` when the page could not be registered at all. Mark/total digits, which the sum check
+protects, need less: the threshold minus ``SUM_CHECK_RELIEF``; or only ``SUM_VERIFIED_FLOOR``
+when the marks and total add up and the probability that they are right *given that they add
+up* (:func:`~marksocr.pipeline.decoding.sum_posterior`) reaches the threshold: a doubtful 7
+against a 1 is settled by a total that only the 7 makes.
 
 Confidence conventions: a digit's confidence is the classifier's calibrated probability of its
 label; a decimal point's is the segmenter's point-likeness score; a field's is the lowest of its
@@ -32,7 +35,7 @@ from marksocr.imaging.fields import FieldImages, clean_field
 from marksocr.imaging.register import DEFAULT_PAGE_WIDTH, RegistrationResult, reference_page, register_page
 from marksocr.imaging.segment import Segmentation, segment_field
 from marksocr.pipeline.checks import check_sheet, expected_digits, parse_number
-from marksocr.pipeline.decoding import decode_marks, decode_roster, segmentation_for_sum
+from marksocr.pipeline.decoding import decode_marks, decode_roster, segmentation_for_sum, sum_posterior
 from marksocr.pipeline.glyphs import glyph_crops, read_alternatives, stroke_readings, sum_split_crops, text_of
 from marksocr.pipeline.half_marks import mark_readings
 from marksocr import settings
@@ -50,6 +53,11 @@ SUM_CHECK_RELIEF = 0.25
 misread mark or total almost always breaks "total = sum of marks", so those digits are
 protected by the check, while roll numbers and subject codes are not (see the separate
 id/marks sweep in benchmarks/RESULTS-sheets.md)."""
+
+SUM_VERIFIED_FLOOR = 0.5
+"""Lowest confidence a mark/total digit needs when the sum confirms the marks and total: the
+probability that they are right, given that they add up (``sum_posterior``), is at least the
+threshold. Below the floor a digit is too doubtful to be settled by the sum alone."""
 
 GOOD_REGISTRATION = 0.6
 """Registration quality needed for ``auto`` (below: the sheet is read but goes to review)."""
@@ -77,6 +85,9 @@ class ReadOptions:
     page_width: int = DEFAULT_PAGE_WIDTH
     sum_check_relief: float = SUM_CHECK_RELIEF
     """Mark/total digits need ``threshold - sum_check_relief`` when the sum can be checked."""
+    sum_verified_floor: float = SUM_VERIFIED_FLOOR
+    """... and only this much when the marks and total add up with a posterior of at least
+    ``threshold`` (:func:`~marksocr.pipeline.decoding.sum_posterior`)."""
 
     def threshold_for(self, kind: "FieldKind | str", template: Template) -> float:
         """The confidence a character of a field of ``kind`` needs for ``auto``: lower where a
@@ -238,16 +249,19 @@ def judge(template: Template, fields: list[FieldReading], reg: RegistrationResul
     sheet_reasons: list[str] = []
     if reg.quality < options.min_registration_quality:
         sheet_reasons.append(f"poor registration (quality {reg.quality:.2f}, {reg.method})" + (f": {reg.reason}" if reg.reason else ""))
+    sum_conf = sum_posterior(template, fields) if not issues else None
+    verified = sum_conf is not None and sum_conf >= options.threshold
     for f in fields:
         t = options.threshold_for(f.kind, template)
-        low = [d for d in f.digits if d.confidence < t]
+        t_digit = min(t, options.sum_verified_floor) if verified and f.kind in (FieldKind.MARK, FieldKind.TOTAL) else t
+        low = [d for d in f.digits if d.confidence < t_digit]
         for d in low:
             alts = " or ".join(a if a else "nothing" for a, _ in d.alternatives[:2])
             shown = f"{d.confidence:.2f}" if d.confidence < 0.99 else f"{d.confidence:.4f}"  # 0.9967 is not "1.00"
             field_reasons[f.name].append(f"{f.name}: unsure character ({shown}: {alts})")
         if not f.digits and f.confidence < t:
             field_reasons[f.name].append(f"{f.name}: looks empty but has stray marks ({f.confidence:.2f})")
-        elif f.digits and not low and f.confidence < t:
+        elif f.digits and not low and f.confidence < min(t, min(d.confidence for d in f.digits)):
             field_reasons[f.name].append(f"{f.name}: stray marks left out ({f.confidence:.2f})")
     for issue in issues:
         for name in issue.fields[-1:] if issue.kind == "sum" else issue.fields:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from marksocr.domain import DigitReading, FieldKind, FieldReading, FieldSpec, Template
-from marksocr.pipeline.decoding import decode_marks, decode_roster, segmentation_for_sum
+from marksocr.pipeline.decoding import decode_marks, decode_roster, segmentation_for_sum, sum_posterior
 
 TPL = Template(name="t", fields=(
     FieldSpec("Q1", FieldKind.MARK, (0.5, 0.3, 0.2, 0.05), max=10),
@@ -111,3 +111,56 @@ def test_segmentation_is_kept_when_no_alternative_agrees_or_none_is_needed():
         assert out[0].text == "5"
     improbable = [[(q1, 0.0), (q1_alt, math.log(1e-5))], [(q2, 0.0)], [(field("total", FieldKind.TOTAL, digit(("2", .99)), digit(("2", .99))), 0.0)]]
     assert segmentation_for_sum(TPL, improbable)[0].text == "5"  # 15 + 7 = 22, but far too improbable
+
+
+def test_sum_posterior_confirms_a_doubtful_mark_by_a_confident_total():
+    # Q1 7 (.6) or 1 (.4); 7 + 12 = 19 and the total is read 19 at .9999 per digit: a Q1 of 1
+    # would need a total of 13, and 3 is only a 1e-4 alternative of its second digit
+    rs = [field("Q1", FieldKind.MARK, digit(("7", .60), ("1", .40))),
+          field("Q2", FieldKind.MARK, digit(("1", .9999)), digit(("2", .9999))),
+          field("total", FieldKind.TOTAL, digit(("1", .9999)), digit(("9", .9999), ("3", 1e-4)))]
+    p = sum_posterior(TPL, rs)
+    assert p is not None and p > 0.999
+    # ... computed by hand: readings that add up are 7+12=19 and 1+12=13
+    cur = .6 * .9999 ** 4
+    other = .4 * .9999 ** 2 * .9999 * 1e-4
+    assert math.isclose(p, cur / (cur + other), rel_tol=1e-9)
+
+
+def test_sum_posterior_stays_low_when_two_doubtful_digits_can_trade():
+    # Q1 7/6 and total 19/18 both doubtful: 6 + 12 = 18 adds up just as well
+    rs = [field("Q1", FieldKind.MARK, digit(("7", .60), ("6", .40))),
+          field("Q2", FieldKind.MARK, digit(("1", .9999)), digit(("2", .9999))),
+          field("total", FieldKind.TOTAL, digit(("1", .9999)), digit(("9", .55), ("8", .45)))]
+    p = sum_posterior(TPL, rs)
+    assert p is not None
+    assert math.isclose(p, (.6 * .55) / (.6 * .55 + .4 * .45), rel_tol=1e-6)
+    assert p < 0.7
+
+
+def test_sum_posterior_counts_only_readings_within_the_maxima():
+    # Q1 (max 10) read 9, alternative 19 (a 1 before it) impossible: only its own digit matters
+    rs = [field("Q1", FieldKind.MARK, digit(("9", .70), ("4", .30))),
+          field("Q2", FieldKind.MARK, digit(("5", .9999))),
+          field("total", FieldKind.TOTAL, digit(("1", .9999)), digit(("4", .70), ("9", .30)))]
+    p = sum_posterior(TPL, rs)
+    # 9+5=14 (p .7*.7) and 4+5=9 would need total "9" (one digit: not a candidate), 4+5 != 19
+    assert p is not None and math.isclose(p, 1.0, rel_tol=1e-6)
+
+
+def test_sum_posterior_is_none_when_the_sheet_does_not_add_up_or_has_no_total():
+    rs = [field("Q1", FieldKind.MARK, digit(("7", .99))),
+          field("Q2", FieldKind.MARK, digit(("1", .99)), digit(("2", .99))),
+          field("total", FieldKind.TOTAL, digit(("1", .99)), digit(("8", .99)))]
+    assert sum_posterior(TPL, rs) is None
+    no_total = Template(name="t", fields=TPL.fields[:2])
+    assert sum_posterior(no_total, rs[:2]) is None
+
+
+def test_sum_posterior_of_empty_marks_and_half_marks():
+    rs = [FieldReading("Q1", FieldKind.MARK, "", 1.0, ()),
+          field("Q2", FieldKind.MARK, digit(("7", .9)), digit((".", .8)), digit(("5", .99))),
+          field("total", FieldKind.TOTAL, digit(("7", .99)), digit((".", .99)), digit(("5", .99)))]
+    p = sum_posterior(TPL, rs)
+    # the point may be a speck (".": .8, "": .2): "75" is above Q2's max 20, so it cannot be
+    assert p is not None and math.isclose(p, 1.0, rel_tol=1e-6)

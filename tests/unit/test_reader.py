@@ -35,9 +35,9 @@ class ScriptedClassifier:
         for i, ch in enumerate(self.labels[:len(crops)]):
             c = self.confidence.get(i, 0.995)
             out[i, int(ch)] = c
-            alt = self.second.get(i)
-            if alt is not None:
-                out[i, int(alt)] = 1 - c
+            alts = self.second.get(i)  # one or more labels sharing the rest
+            for alt in alts or ():
+                out[i, int(alt)] = (1 - c) / len(alts)
         return out / out.sum(axis=1, keepdims=True)
 
 
@@ -63,12 +63,42 @@ def test_confident_consistent_sheet_is_auto():
 
 
 def test_low_confidence_digit_needs_review():
-    labels = labels_for(VALUES)
-    i = labels.index("15", 13)  # the 1 of Q2 (after roll 8 + subject 5 + Q1 1 digits)
-    clf = ScriptedClassifier(labels, confidence={i: 0.6}, second={i: "7"})
+    clf = ScriptedClassifier(labels_for(VALUES), confidence={3: 0.6}, second={3: "7"})  # roll_no's 4th digit
     r = read(VALUES, clf)
     assert r.status == SheetStatus.NEEDS_REVIEW
-    assert any("Q2: unsure character (0.60: 1 or 7)" in x for x in r.reasons)
+    assert any("roll_no: unsure character (0.60: 1 or 7)" in x for x in r.reasons)
+
+
+Q2_TENS = labels_for(VALUES).index("15", 13)  # the 1 of Q2 (after roll 8 + subject 5 + Q1 1 digits)
+
+
+def test_doubtful_mark_confirmed_by_the_total_is_auto():
+    # Q2 "15" or "75": 75 is above Q2's max 20, and any other reading breaks 7 + 15 + 12 = 34
+    clf = ScriptedClassifier(labels_for(VALUES), confidence={Q2_TENS: 0.6}, second={Q2_TENS: "7"})
+    r = read(VALUES, clf)
+    assert r.status == SheetStatus.AUTO, r.reasons
+    assert r.get_field("Q2").text == "15"
+
+
+def test_doubtful_mark_and_total_that_can_trade_need_review():
+    # Q1 7 or 6, total 34 or 33: 6 + 15 + 12 = 33 adds up as well, so the sum settles nothing
+    labels = labels_for(VALUES)
+    last = len(labels) - 1
+    clf = ScriptedClassifier(labels, confidence={13: 0.6, last: 0.6}, second={13: "6", last: "3"})
+    r = read(VALUES, clf)
+    assert r.status == SheetStatus.NEEDS_REVIEW
+    assert any("Q1: unsure character (0.60: 7 or 6)" in x for x in r.reasons)
+    assert any("total: unsure character (0.60: 4 or 3)" in x for x in r.reasons)
+
+
+def test_sum_does_not_settle_a_digit_below_the_floor():
+    # Q2's 1 at 0.4 (7 and 4 at 0.3 each): the sum confirms it, but it is too doubtful on its own
+    clf = ScriptedClassifier(labels_for(VALUES), confidence={Q2_TENS: 0.4}, second={Q2_TENS: "74"})
+    r = read(VALUES, clf)
+    assert r.status == SheetStatus.NEEDS_REVIEW
+    assert any(x.startswith("Q2: unsure character (0.40: 1 or") for x in r.reasons)
+    r = read(VALUES, clf, sum_verified_floor=0.3)
+    assert r.status == SheetStatus.AUTO, r.reasons
 
 
 def test_total_mismatch_gets_reason_and_suggestion():
@@ -126,64 +156,74 @@ def test_a_digit_just_below_a_high_threshold_is_not_shown_as_certain():
 
 def test_the_digit_after_a_decimal_point_is_read_as_a_half_mark():
     """Marks are whole or half: a hasty 5 after the point, read as 9 (with 5 second), is 7.5,
-    but no surer than the classifier was of its own answer, so the sheet still goes to review."""
+    but no surer than the classifier was of its own answer: on its own it goes to review, and a
+    total that only 7.5 makes settles it."""
     values = dict(VALUES, Q1="7.5", total="34.5")
     labels = labels_for(values)
     frac = len(values["roll_no"]) + len(values["subject_code"]) + 1  # the 5 of Q1's 7.5
     clf = ScriptedClassifier(labels[:frac] + "9" + labels[frac + 1:], confidence={frac: 0.7}, second={frac: "5"})
-    r = read(values, clf)
+    r = read(values, clf, sum_verified_floor=1.0)  # the digit on its own
     q1 = next(f for f in r.fields if f.name == "Q1")
     assert q1.text == "7.5"
     assert q1.digits[-1].confidence <= 0.7 + 1e-6 and q1.digits[-1].alternatives[1][0] == "9"
     assert r.status == SheetStatus.NEEDS_REVIEW and any("Q1: unsure" in x for x in r.reasons)
+    assert read(values, clf).status == SheetStatus.AUTO  # the total, 34.5, settles it: 7.9 would not add up
 
 
 def test_a_point_before_a_digit_that_is_no_half_is_a_speck():
     """A 12 with a dot between its digits reads 1.2 to the segmenter, but .2 is no mark (whole or
-    half only): the point is left out, and the 2 goes to review."""
+    half only): the point is left out, and the 2 goes to review unless the total settles it."""
     values = dict(VALUES, Q3="1.2")  # the dot is drawn; the truth is 12 (total 34)
-    r = read(values, ScriptedClassifier(labels_for(values)))
+    r = read(values, ScriptedClassifier(labels_for(values)), sum_verified_floor=1.0)  # the digits on their own
     q3 = next(f for f in r.fields if f.name == "Q3")
     assert q3.text == "12" and q3.confidence <= 0.5
     assert r.status == SheetStatus.NEEDS_REVIEW and any("Q3: unsure" in x for x in r.reasons)
     assert not any("sum" in x for x in r.reasons)
+    assert read(values, ScriptedClassifier(labels_for(values))).status == SheetStatus.AUTO  # the total 34 settles it
 
 
 def test_a_half_whose_point_the_photo_lost_is_read_as_a_half():
     """8.5 written, the point lost: 85 is above Q1's maximum of 10, 8.5 is a half: read 8.5,
     with the point unsure. And 15 in Q2 (maximum 20) is kept, unless the sum wants 1.5."""
     values = dict(VALUES, Q1="85", total="35.5")  # written without a point: what the segmenter sees
-    r = read(values, ScriptedClassifier(labels_for(values)))
+    r = read(values, ScriptedClassifier(labels_for(values)), sum_verified_floor=1.0)  # the point on its own
     got = {f.name: f.text for f in r.fields}
     assert got["Q1"] == "8.5" and got["Q2"] == "15"
     point = next(f for f in r.fields if f.name == "Q1").digits[1]
     assert point.crop is not None and point.crop.size > 0  # the evidence: where the point should be
     assert r.status == SheetStatus.NEEDS_REVIEW and any("Q1: unsure character (0.50" in x for x in r.reasons)
+    assert read(values, ScriptedClassifier(labels_for(values))).status == SheetStatus.AUTO  # the total settles it
     values = dict(VALUES, Q2="15", total="20.5")  # 7 + 1.5 + 12: only the half makes the sum
-    r = read(values, ScriptedClassifier(labels_for(values)))
+    r = read(values, ScriptedClassifier(labels_for(values)), sum_verified_floor=1.0)
     assert {f.name: f.text for f in r.fields}["Q2"] == "1.5"
     assert r.status == SheetStatus.NEEDS_REVIEW
 
 
 def test_a_needed_point_makes_the_digit_after_it_a_half():
     """9.5 with the 5 read as a confident 9 and nothing else: 99 is above the maximum, so the
-    point is real and the digit after it is taken as the half, at most 0.5 sure."""
+    point is real and the digit after it is taken as the half, at most 0.5 sure (settled only by
+    the total)."""
     values = dict(VALUES, Q1="9.5", total="36.5")
     labels = labels_for(values)
     frac = len(values["roll_no"]) + len(values["subject_code"]) + 1
-    r = read(values, ScriptedClassifier(labels[:frac] + "9" + labels[frac + 1:]))
+    clf = ScriptedClassifier(labels[:frac] + "9" + labels[frac + 1:])
+    r = read(values, clf, sum_verified_floor=1.0)  # the half on its own
     q1 = next(f for f in r.fields if f.name == "Q1")
     assert q1.text == "9.5" and q1.digits[-1].confidence <= 0.5
     assert r.status == SheetStatus.NEEDS_REVIEW
+    assert read(values, clf).status == SheetStatus.AUTO  # the total 36.5 settles it
 
 
 def test_a_lost_point_before_a_misread_five_is_still_a_half():
     """7.5 written, the point lost and the hasty 5 read as 6 (5 second): 76 is above Q1's maximum
-    of 10, so the point was lost and the digit after it is a half: read 7.5, never sure."""
+    of 10, so the point was lost and the digit after it is a half: read 7.5, never sure on its
+    own."""
     values = dict(VALUES, Q1="75", total="34.5")  # written without a point: what the segmenter sees
     labels = labels_for(values)
     frac = len(values["roll_no"]) + len(values["subject_code"]) + 1
-    r = read(values, ScriptedClassifier(labels[:frac] + "6" + labels[frac + 1:], confidence={frac: 0.7}, second={frac: "5"}))
+    clf = ScriptedClassifier(labels[:frac] + "6" + labels[frac + 1:], confidence={frac: 0.7}, second={frac: "5"})
+    r = read(values, clf, sum_verified_floor=1.0)  # the point and the half on their own
     q1 = next(f for f in r.fields if f.name == "Q1")
     assert q1.text == "7.5" and q1.digits[1].label == "." and q1.digits[-1].confidence <= 0.7
     assert r.status == SheetStatus.NEEDS_REVIEW and any("Q1: unsure character (0.50" in x for x in r.reasons)
+    assert read(values, clf).status == SheetStatus.AUTO  # the total 34.5 settles them
