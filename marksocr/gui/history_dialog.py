@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import timezone
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QTableWidget,
@@ -28,6 +28,8 @@ ACTIONS = {  # the log's action names, as an operator says them
     "scan": "read", "replace": "read again", "correct": "corrected", "confirm": "confirmed",
     "verify": "verified sheet", "undo": "undid", "delete": "deleted sheet", "roster": "imported roster",
 }
+REFRESH_DELAY_MS = 400
+"""``refresh_soon`` waits this long, so a batch scan reads the log a few times a second at most."""
 STATUS_ACTIONS = {"scan", "replace", "verify"}  # their before/after are sheet statuses (needs_review)
 
 
@@ -45,6 +47,10 @@ class HistoryDialog(QDialog):
         self._sheet: tuple[int, str] | None = None
         self._generation = 0
         self.entries: list[Any] = []
+        self._soon = QTimer(self)  # coalesces a batch's many saved sheets into one read of the log
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(REFRESH_DELAY_MS)
+        self._soon.timeout.connect(self.refresh)
         self.only_sheet = QCheckBox("Only the sheet under review")
         self.only_sheet.setObjectName("historyOnlySheet")
         self.only_sheet.toggled.connect(lambda _on: self.refresh())
@@ -83,6 +89,11 @@ class HistoryDialog(QDialog):
         self.only_sheet.setChecked(bool(only_sheet and sheet))
         self.only_sheet.blockSignals(False)
         self.refresh()
+
+    def refresh_soon(self) -> None:
+        """Read the log again shortly (once for many calls in a row, e.g. while a batch is read)."""
+        if not self._soon.isActive():
+            self._soon.start()
 
     def refresh(self) -> None:
         """Read the log again (in the background)."""

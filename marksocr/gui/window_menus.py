@@ -197,6 +197,9 @@ class WindowMenus:
             dialog.open_sheet.connect(self.window.sheet_panel.select_sheet)
             ctrl = self.window.controller  # keep an open log current while the operator works
             ctrl.saved.connect(lambda _msg: dialog.refresh() if dialog.isVisible() else None)
+            scanner = self.window.scanner  # ... and while a batch is read, each sheet it stores
+            scanner.sheet_saved.connect(lambda _id: dialog.refresh_soon() if dialog.isVisible() else None)
+            scanner.finished.connect(lambda _msg: dialog.refresh_soon() if dialog.isVisible() else None)
             ctrl.sheet_loaded.connect(lambda record, _img, _layout: dialog.show_for(
                 (record.id, record.label), dialog.only_sheet.isChecked()) if dialog.isVisible() else None)
             return dialog

@@ -283,3 +283,29 @@ def test_change_history_lists_who_changed_what_and_opens_the_sheet(qtbot, window
 
     window.menus.actions["history"].trigger()  # Tools > Change history: the same window, unfiltered
     assert not dialog.only_sheet.isChecked() and dialog.isVisible()
+
+
+def test_open_change_history_follows_a_batch_scan(qtbot, window, sheet_set, tmp_path):
+    """An open Change history lists each sheet a batch stores, without pressing Refresh."""
+    import cv2
+
+    sheet_dir, _truth = sheet_set
+    first, other = sorted(sheet_dir.glob("sheet_*"))[:2]
+    batch = [other]
+    for i, src in enumerate((first, other)):  # two more photos: the same sheets, one pixel changed
+        img = cv2.imread(str(src))
+        img[0, 0] = 255 - img[0, 0]
+        batch.append(tmp_path / f"again_{i}.png")
+        cv2.imwrite(str(batch[-1]), img)
+    scan_and_wait(qtbot, window, [first])
+    window.menus.actions["history"].trigger()
+    dialog = window.menus._dialogs["history"]
+    qtbot.waitUntil(lambda: "newest first" in dialog.summary.text(), timeout=10_000)
+    assert len({e.sheet_id for e in dialog.entries}) == 1
+    db = window.state.database
+    assert window.menus.scan([str(p) for p in batch], TEMPLATE)  # the dialog stays open while the batch runs
+    qtbot.waitUntil(lambda: len(db.list_sheets()) == 4, timeout=120_000)
+    scanned = {s.id for s in db.list_sheets()}
+    qtbot.waitUntil(lambda: {e.sheet_id for e in dialog.entries if e.action == "scan"} == scanned, timeout=10_000)
+    labels = {dialog.table.item(r, 3).text() for r in range(dialog.table.rowCount())}
+    assert {p.name for p in batch} <= labels
