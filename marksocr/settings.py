@@ -37,7 +37,8 @@ DEFAULT_DB_FILE_NAME = "marks.sqlite3"
 
 DEFAULT_THRESHOLD = 0.9975
 """Digit confidence below which a roll-number or subject-code digit needs review (mark and total
-digits, protected by the sum check, need 0.25 less), measured with benchmarks/sheets.py
+digits, protected by the sum check, need 0.25 less, or only 0.5 when the sum posterior reaches
+this threshold: see ``pipeline.reader.SUM_VERIFIED_FLOOR``), measured with benchmarks/sheets.py
 (benchmarks/RESULTS-sheets.md). For the first fine-tuned model (1b1b26f2) the tuning sheets
 (seeds 1000 and 3000) and a CI sheet (a legible 7 read as 9 at 0.9967) led to 0.997. The model
 now shipped (8746e9ea, fine-tuned on crops cut by the reader, see ``marksocr harvest``) had 1 of
