@@ -139,13 +139,16 @@ def test_sum_posterior_stays_low_when_two_doubtful_digits_can_trade():
 
 
 def test_sum_posterior_counts_only_readings_within_the_maxima():
-    # Q1 (max 10) read 9, alternative 19 (a 1 before it) impossible: only its own digit matters
-    rs = [field("Q1", FieldKind.MARK, digit(("9", .70), ("4", .30))),
-          field("Q2", FieldKind.MARK, digit(("5", .9999))),
-          field("total", FieldKind.TOTAL, digit(("1", .9999)), digit(("4", .70), ("9", .30)))]
+    # Q2 (max 20) 12 or 32, total 19 or 39: 7 + 32 = 39 would add up, but 32 is above Q2's max
+    rs = [field("Q1", FieldKind.MARK, digit(("7", .9999))),
+          field("Q2", FieldKind.MARK, digit(("1", .60), ("3", .40)), digit(("2", .9999))),
+          field("total", FieldKind.TOTAL, digit(("1", .60), ("3", .40)), digit(("9", .9999)))]
     p = sum_posterior(TPL, rs)
-    # 9+5=14 (p .7*.7) and 4+5=9 would need total "9" (one digit: not a candidate), 4+5 != 19
-    assert p is not None and math.isclose(p, 1.0, rel_tol=1e-6)
+    assert p is not None and math.isclose(p, 1.0, rel_tol=1e-9)
+    # with a max of 40 the other reading counts: (.6 * .6) / (.6 * .6 + .4 * .4)
+    roomy = Template(name="t", fields=(TPL.fields[0], FieldSpec("Q2", FieldKind.MARK, (0.5, 0.4, 0.2, 0.05), max=40),
+                                       TPL.fields[2]))
+    assert math.isclose(sum_posterior(roomy, rs), .36 / (.36 + .16), rel_tol=1e-6)
 
 
 def test_sum_posterior_is_none_when_the_sheet_does_not_add_up_or_has_no_total():
