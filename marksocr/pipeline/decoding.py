@@ -20,7 +20,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Optional
 
-from marksocr.domain import FieldKind, FieldReading, Template
+from marksocr.domain import FieldKind, FieldReading, FieldSpec, Template
 from marksocr.pipeline.checks import check_field, check_sum, parse_number
 
 log = logging.getLogger(__name__)
@@ -217,7 +217,7 @@ def sum_posterior(template: Template, readings: Sequence[FieldReading]) -> Optio
     return float(current / z)
 
 
-def _value_distribution(spec, reading: FieldReading) -> tuple[Optional[dict[int, float]], float]:
+def _value_distribution(spec: FieldSpec, reading: FieldReading) -> tuple[Optional[dict[int, float]], float]:
     """Probability of each value (in hundredths) the field may hold, over the candidate readings
     that pass its own checks; and the probability of the current reading."""
     digits = reading.digits
