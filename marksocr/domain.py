@@ -19,7 +19,8 @@ Glossary (see also docs/CONTEXT.md):
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -50,6 +51,28 @@ class FieldKind(str, enum.Enum):
             return cls(value)
         except ValueError:
             return value
+
+
+def parse_number(text: str) -> Optional[float]:
+    """``"7.5"`` -> 7.5; None for anything that is not a plain decimal number."""
+    if not text or text.count(".") > 1 or text.startswith(".") or text.endswith("."):
+        return None
+    if not all(c.isdigit() or c == "." for c in text):
+        return None
+    return float(text)
+
+
+def marks_add_up(marks: Sequence[str], totals: Sequence[str]) -> bool:
+    """True when there are marks and a total and every total equals the sum of the marks
+    (empty marks count as 0; any unreadable value: False)."""
+    if not marks or not totals:
+        return False
+    values = [parse_number(m) if m else 0.0 for m in marks]
+    written = [parse_number(t) for t in totals]
+    if any(v is None for v in values) or any(t is None for t in written):
+        return False
+    s = math.fsum(v for v in values if v is not None)
+    return all(t is not None and abs(t - s) <= 1e-6 for t in written)
 
 
 class SheetStatus(str, enum.Enum):

@@ -16,9 +16,12 @@ from PySide6.QtGui import QBrush, QColor, QFont
 if TYPE_CHECKING:
     from marksocr.storage.records import FieldRecord
 
+SUM_BACKED_NOTE = "below the threshold, but the marks add up to the total: accepted"
+"""Said of a mark or total whose low-confidence digits the sum check backs."""
+
 COLUMNS = ("Field", "Value", "Conf.", "State")
 _STATE_COLOURS = {"corrected": QColor("#1565c0"), "confirmed": QColor("#1565c0"),
-                  "doubtful": QColor("#c62828"), "ok": QColor("#2e7d32")}
+                  "doubtful": QColor("#c62828"), "ok": QColor("#2e7d32"), "adds up": QColor("#2e7d32")}
 
 
 def field_state(field: "FieldRecord", threshold: float) -> str:
@@ -26,7 +29,9 @@ def field_state(field: "FieldRecord", threshold: float) -> str:
         return "corrected"
     if field.is_checked:
         return "confirmed"
-    return "doubtful" if field.is_doubtful(threshold) else "ok"
+    if field.is_doubtful(threshold):
+        return "doubtful"
+    return "adds up" if field.sum_backed and field.confidence < threshold else "ok"
 
 
 class FieldTableModel(QAbstractTableModel):
@@ -79,5 +84,7 @@ class FieldTableModel(QAbstractTableModel):
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.ToolTipRole:
+            if state == "adds up":
+                return SUM_BACKED_NOTE
             return "\n".join(f.reasons) or None
         return None

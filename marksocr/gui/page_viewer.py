@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 
+from marksocr.gui.field_table import SUM_BACKED_NOTE
 from marksocr.gui.page_layout import PageLayout
 
 if TYPE_CHECKING:  # the storage package imports SQLAlchemy: not needed to show the window
@@ -118,7 +119,7 @@ class PageViewer(QGraphicsView):
         box = QGraphicsRectItem(rect)
         box.setPen(QPen(colour, pen_w))
         box.setData(0, field.name)
-        box.setToolTip(self._tooltip(field))
+        box.setToolTip(self._tooltip(field, threshold))
         box.setZValue(1)
         self.scene().addItem(box)
         self._add_label(field, rect, box, colour)
@@ -150,17 +151,19 @@ class PageViewer(QGraphicsView):
                               pen_w: float) -> None:
         for digit in field.digits:
             rect = self._layout.digit_rect(field, digit)
-            if digit.confidence >= threshold or rect is None:
-                continue
+            if digit.confidence >= threshold or rect is None or not field.is_doubtful(threshold):
+                continue  # confident, or backed by the sum (the field's tooltip says so)
             mark = QGraphicsRectItem(rect, box)
             mark.setPen(QPen(VERY_DOUBTFUL, pen_w * 0.75))
             mark.setBrush(QBrush(QColor(198, 40, 40, 70)))
 
     @staticmethod
-    def _tooltip(field: FieldRecord) -> str:
+    def _tooltip(field: FieldRecord, threshold: float) -> str:
         lines = [f"{field.name} ({field.kind}): {field.value or 'empty'}", f"confidence {field.confidence:.0%}"]
         if field.is_checked:
             lines.append("checked by the operator")
+        elif field.sum_backed and field.confidence < threshold:
+            lines.append(SUM_BACKED_NOTE)
         lines.extend(field.reasons)
         return "\n".join(lines)
 

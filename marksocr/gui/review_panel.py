@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from marksocr.domain import SheetStatus
-from marksocr.gui.field_table import FieldTableModel
+from marksocr.gui.field_table import SUM_BACKED_NOTE, FieldTableModel
 
 if TYPE_CHECKING:  # the storage package imports SQLAlchemy: not needed to show the window
     from marksocr.storage.records import FieldRecord, SheetRecord
@@ -55,14 +55,18 @@ def digits_html(field: FieldRecord, threshold: float) -> str:
     if not field.digits:
         return "<i>no digits found in this field</i>"
     cells = []
+    backed = field.sum_backed and not field.is_doubtful(threshold)
     for d in field.digits:
-        colour = "#c62828" if d.confidence < threshold else "#2e7d32"
+        colour = "#2e7d32" if d.confidence >= threshold else "#ef6c00" if backed else "#c62828"
         alts = "<br>".join(f"{html.escape(lbl)} {p:.0%}" for lbl, p in d.alternatives[1:3] if lbl and p >= 0.005)
         cells.append(f"<td align='center' style='padding:2px 8px'>"
                      f"<span style='font-size:18pt;font-weight:bold;color:{colour}'>{html.escape(d.label)}</span><br>"
                      f"<span style='color:{colour}'>{d.confidence:.0%}</span><br>"
                      f"<small style='color:#666'>{alts}</small></td>")
-    return "<table><tr>" + "".join(cells) + "</tr></table>"
+    table = "<table><tr>" + "".join(cells) + "</tr></table>"
+    if backed and any(d.confidence < threshold for d in field.digits):
+        table += f"<small style='color:#ef6c00'>{html.escape(SUM_BACKED_NOTE)}</small>"
+    return table
 
 
 class ReadingEdit(QLineEdit):

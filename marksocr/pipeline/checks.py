@@ -18,7 +18,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Optional
 
-from marksocr.domain import FieldKind, FieldSpec, Template
+from marksocr.domain import FieldKind, FieldSpec, Template, parse_number
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +38,6 @@ class Issue:
 
 def _fmt(v: float) -> str:
     return f"{v:g}"
-
-
-def parse_number(text: str) -> Optional[float]:
-    """``"7.5"`` -> 7.5; None for anything that is not a plain decimal number."""
-    if not text or text.count(".") > 1 or text.startswith(".") or text.endswith("."):
-        return None
-    if not all(c.isdigit() or c == "." for c in text):
-        return None
-    return float(text)
 
 
 def _label(spec: FieldSpec) -> str:

@@ -20,8 +20,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Optional
 
-from marksocr.domain import FieldKind, FieldReading, FieldSpec, Template
-from marksocr.pipeline.checks import check_field, check_sum, parse_number
+from marksocr.domain import FieldKind, FieldReading, FieldSpec, Template, parse_number
+from marksocr.pipeline.checks import check_field, check_sum
 
 log = logging.getLogger(__name__)
 

@@ -30,11 +30,11 @@ from typing import Any, Optional
 import cv2
 import numpy as np
 
-from marksocr.domain import FieldKind, FieldReading, FieldSpec, SheetReading, SheetStatus, Template
+from marksocr.domain import FieldKind, FieldReading, FieldSpec, SheetReading, SheetStatus, Template, parse_number
 from marksocr.imaging.fields import FieldImages, clean_field
 from marksocr.imaging.register import DEFAULT_PAGE_WIDTH, RegistrationResult, reference_page, register_page
 from marksocr.imaging.segment import Segmentation, segment_field
-from marksocr.pipeline.checks import check_sheet, expected_digits, parse_number
+from marksocr.pipeline.checks import check_sheet, expected_digits
 from marksocr.pipeline.decoding import decode_marks, decode_roster, segmentation_for_sum, sum_posterior
 from marksocr.pipeline.glyphs import glyph_crops, read_alternatives, stroke_readings, sum_split_crops, text_of
 from marksocr.pipeline.half_marks import mark_readings

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
-from marksocr.domain import FieldKind, FieldReading, SheetReading, SheetStatus, Template
+from marksocr.domain import FieldKind, FieldReading, SheetReading, SheetStatus, Template, marks_add_up
 from marksocr.storage.models import AuditRow, FieldRow, SheetRow, TemplateRow
 from marksocr.storage.records import (
     AuditEntry,
@@ -190,8 +191,19 @@ def sheet_record(row: SheetRow, template_name: str, with_fields: bool = False) -
         updated_at=aware(row.updated_at),  # type: ignore[arg-type]
         verified_by=row.verified_by,
         verified_at=aware(row.verified_at),
-        fields=tuple(field_record(f) for f in row.fields) if with_fields else (),
+        fields=_with_sum_backing(tuple(field_record(f) for f in row.fields)) if with_fields else (),
     )
+
+
+def _with_sum_backing(fields: tuple[FieldRecord, ...]) -> tuple[FieldRecord, ...]:
+    """Mark the marks and total that the sum backs (see ``FieldRecord.sum_backed``)."""
+    marks = [f.value for f in fields if f.kind == FieldKind.MARK.value]
+    totals = [f.value for f in fields if f.kind == FieldKind.TOTAL.value]
+    if not marks_add_up(marks, totals):
+        return fields
+    return tuple(replace(f, sum_backed=True)
+                 if f.kind in (FieldKind.MARK.value, FieldKind.TOTAL.value) and not f.reasons and f.suggestion is None
+                 else f for f in fields)
 
 
 def audit_entry(row: AuditRow) -> AuditEntry:

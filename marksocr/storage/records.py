@@ -66,6 +66,10 @@ class FieldRecord:
     corrected_at: Optional[datetime] = None
     crop_png: Optional[bytes] = field(default=None, repr=False, compare=False)
     """The field crop as PNG bytes, when the scanner stored it."""
+    sum_backed: bool = False
+    """A mark or total the reader had no doubt about because the sheet's marks add up to its
+    total (with the current values): digits below the threshold were accepted on that ground.
+    Set when the sheet is fetched with its fields; False in isolation."""
 
     @property
     def value(self) -> str:
@@ -83,10 +87,13 @@ class FieldRecord:
         return self.corrected_value is not None and self.corrected_value != self.text
 
     def is_doubtful(self, threshold: float) -> bool:
-        """Whether a human should look at this field (and has not yet)."""
+        """Whether a human should look at this field (and has not yet): the reader gave
+        reasons or a suggestion, or it is below ``threshold`` and not backed by the sum."""
         if self.is_checked:
             return False
-        return bool(self.reasons) or self.suggestion is not None or self.confidence < threshold
+        if self.reasons or self.suggestion is not None:
+            return True
+        return self.confidence < threshold and not self.sum_backed
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ FIELDS = [
     _field("unsure", 0.7),
     _field("wrong", 0.3, reasons=("wrong = 17 > max 10",)),
     _field("checked", 0.3, corrected_value="7"),
+    _field("added", 0.6, sum_backed=True),
 ]
 
 
@@ -48,10 +49,10 @@ def test_boxes_are_coloured_by_confidence_and_doubtful_digits_marked(qtbot):
     assert viewer.has_page() and sorted(viewer.field_names()) == sorted(boxes)
     colours = {n: viewer.field_box_colour(n).name() for n in boxes}
     assert colours == {"sure": CONFIDENT.name(), "unsure": DOUBTFUL.name(), "wrong": VERY_DOUBTFUL.name(),
-                       "checked": CHECKED.name()}
+                       "checked": CHECKED.name(), "added": CONFIDENT.name()}
     # Doubtful digits get their own mark; the crop (400 px wide for a 200 px box) is scaled back.
     marks = {n: viewer.digit_marks(n) for n in boxes}
-    assert [len(marks[n]) for n in ("sure", "unsure", "wrong", "checked")] == [0, 1, 1, 0]
+    assert [len(marks[n]) for n in ("sure", "unsure", "wrong", "checked", "added")] == [0, 1, 1, 0, 0]
     assert marks["unsure"][0].getRect() == pytest.approx((110, 105, 15, 20))
 
 

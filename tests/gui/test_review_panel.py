@@ -80,3 +80,26 @@ def test_enter_tab_f2_and_ctrl_enter(qtbot, window):
 
     qtbot.keyClick(review.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert verified == [1]
+
+
+def test_a_mark_the_sum_backs_is_shown_as_accepted_not_doubtful(qtbot, window):
+    """An auto sheet: Q1's 7 at 0.6 was accepted because 7 + 10 = 17 is the written total."""
+    from dataclasses import replace
+
+    from marksocr.gui.field_table import SUM_BACKED_NOTE, field_state
+    from marksocr.gui.review_panel import digits_html, review_order
+
+    q1 = _field(1, "Q1", "mark", "7", 0.6, sum_backed=True)
+    sheet = replace(SHEET, status=SheetStatus.AUTO, reasons=(), fields=(
+        _field(0, "roll_no", "roll_no", "123", 0.999), q1, _field(2, "Q2", "mark", "10", 0.999, sum_backed=True),
+        _field(3, "total", "total", "17", 0.999, sum_backed=True)))
+    assert review_order(sheet, 0.9975) == ["roll_no", "Q1", "Q2", "total"]  # nothing doubtful: template order
+    assert field_state(q1, 0.9975) == "adds up"
+    shown = digits_html(q1, 0.9975)
+    assert SUM_BACKED_NOTE in shown and "#ef6c00" in shown and "#c62828" not in shown
+    # Without the sum's backing the same digit is doubtful and red.
+    assert field_state(replace(q1, sum_backed=False), 0.9975) == "doubtful"
+    assert "#c62828" in digits_html(replace(q1, sum_backed=False), 0.9975)
+    window.review.show_sheet(sheet, 0.9975, field="Q1")
+    assert window.review.doubtful_left() == []
+    assert "0 doubtful field(s) left" in window.review.progress.text()

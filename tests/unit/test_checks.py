@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from marksocr.domain import FieldKind, FieldSpec, Template
-from marksocr.pipeline.checks import check_sheet, parse_number
+from marksocr.domain import parse_number
+from marksocr.pipeline.checks import check_sheet
 
 TPL = Template(name="t", fields=(
     FieldSpec("roll_no", FieldKind.ROLL_NO, (0.1, 0.1, 0.4, 0.05), cells=7),
@@ -58,3 +59,14 @@ def test_malformed_numbers():
     assert "Q2 '1.8.' is not a number" in messages({**GOOD, "Q2": "1.8."})
     assert parse_number("7.5") == 7.5
     assert parse_number(".5") is None and parse_number("7.") is None and parse_number("") is None
+
+
+def test_marks_add_up():
+    from marksocr.domain import marks_add_up
+
+    assert marks_add_up(["7", "8.5", ""], ["15.5"])
+    assert not marks_add_up(["7", "8.5", ""], ["16"])
+    assert not marks_add_up(["7", "8.5"], [])  # no total: nothing to add up to
+    assert not marks_add_up(["7", "8x"], ["15"])  # an unreadable mark backs nothing
+    assert not marks_add_up(["7", "8"], [""])  # nor does an empty total
+    assert marks_add_up(["0.5", "0.5", "0.5"], ["1.5"])

@@ -152,6 +152,29 @@ def test_correct_confirm_verify_and_their_audit_log(db):
     ]
 
 
+def test_marks_the_sum_backs_are_not_doubtful_until_the_sum_breaks(db):
+    # An auto sheet whose Q2 digit (0.6) the reader accepted because the marks add up to the total.
+    t = db.register_template(make_template())
+    reading = make_reading("0f" * 32)
+    fields = tuple(dataclasses.replace(f, confidence=0.6, digits=tuple(dataclasses.replace(d, confidence=0.6) for d in f.digits))
+                   if f.name in ("Q2", "roll_no") else f for f in reading.fields)
+    sid = db.save_reading(dataclasses.replace(reading, fields=fields), t.id).sheet_id
+    sheet = db.get_sheet(sid)
+    backed = {f.name for f in sheet.fields if f.sum_backed}
+    assert backed == {"Q1", "Q2", "Q3", "total"}
+    assert not sheet.get_field("Q2").is_doubtful(0.9975)
+    assert sheet.get_field("roll_no").is_doubtful(0.9975)  # nothing backs an id
+    # The operator changes Q1 so the marks no longer add up: the doubtful Q2 needs a look again.
+    db.correct_field(sid, "Q1", "6", "ann")
+    sheet = db.get_sheet(sid)
+    assert not any(f.sum_backed for f in sheet.fields)
+    assert sheet.get_field("Q2").is_doubtful(0.9975)
+    # A field the reader gave reasons is doubtful whatever the sum says.
+    sid2 = db.save_reading(make_reading("1f" * 32, low="Q2", status=SheetStatus.NEEDS_REVIEW), t.id).sheet_id
+    q2 = db.get_sheet(sid2).get_field("Q2")
+    assert not q2.sum_backed and q2.is_doubtful(0.5)
+
+
 @pytest.mark.parametrize("name,value", [("Q1", "7a"), ("Q1", "11"), ("Q1", "=1+1"), ("roll_no", "12-3")])
 def test_invalid_corrections_are_refused(db, name, value):
     t = db.register_template(make_template())
