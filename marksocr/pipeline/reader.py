@@ -233,10 +233,13 @@ def _field_readings(w: _Field, probs: np.ndarray, template: Template) -> list[tu
             continue
         seen.add(text)
         conf = min((d.confidence for d in digits), default=w.seg.empty_confidence)
+        reasons: tuple[str, ...] = ()
         if sum(1 for d in digits if d.label != ".") < n_glyphs and not any(g.splits for g in w.seg.glyphs):
             conf = min(conf, DROPPED_GLYPH_CONFIDENCE)  # ink the classifier calls blank: look again
+            if digits:  # (an all-blank field is judged as empty with stray marks)
+                reasons = (f"{w.spec.name}: stray marks left out ({conf:.2f})",)
         out.append((FieldReading(w.spec.name, w.spec.kind, text, float(conf), tuple(digits), box=w.images.box,
-                                 crop=w.images.gray), gain))
+                                 crop=w.images.gray, reasons=reasons), gain))
     return out
 
 
@@ -245,7 +248,7 @@ def judge(template: Template, fields: list[FieldReading], reg: RegistrationResul
     """Checks, decoding and the verdict: returns fields with reasons/suggestions, status, reasons."""
     texts = {f.name: f.text for f in fields}
     issues = check_sheet(template, texts, roll_numbers=options.roll_numbers, subject_codes=options.subject_codes)
-    field_reasons: dict[str, list[str]] = {f.name: [] for f in fields}
+    field_reasons: dict[str, list[str]] = {f.name: list(f.reasons) for f in fields}  # e.g. stray marks left out
     sheet_reasons: list[str] = []
     if reg.quality < options.min_registration_quality:
         sheet_reasons.append(f"poor registration (quality {reg.quality:.2f}, {reg.method})" + (f": {reg.reason}" if reg.reason else ""))
@@ -261,8 +264,6 @@ def judge(template: Template, fields: list[FieldReading], reg: RegistrationResul
             field_reasons[f.name].append(f"{f.name}: unsure character ({shown}: {alts})")
         if not f.digits and f.confidence < t:
             field_reasons[f.name].append(f"{f.name}: looks empty but has stray marks ({f.confidence:.2f})")
-        elif f.digits and not low and f.confidence < min(t, min(d.confidence for d in f.digits)):
-            field_reasons[f.name].append(f"{f.name}: stray marks left out ({f.confidence:.2f})")
     for issue in issues:
         for name in issue.fields[-1:] if issue.kind == "sum" else issue.fields:
             field_reasons.setdefault(name, []).append(issue.message)

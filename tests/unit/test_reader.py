@@ -33,6 +33,8 @@ class ScriptedClassifier:
         self.calls += 1
         out = np.full((len(crops), 10), 1e-4)
         for i, ch in enumerate(self.labels[:len(crops)]):
+            if ch == "b":  # blank for the classifier: a uniform row
+                continue
             c = self.confidence.get(i, 0.995)
             out[i, int(ch)] = c
             alts = self.second.get(i)  # one or more labels sharing the rest
@@ -99,6 +101,20 @@ def test_sum_does_not_settle_a_digit_below_the_floor():
     assert any(x.startswith("Q2: unsure character (0.40: 1 or") for x in r.reasons)
     r = read(VALUES, clf, sum_verified_floor=0.3)
     assert r.status == SheetStatus.AUTO, r.reasons
+
+
+def test_ink_left_out_goes_to_review_even_when_the_sum_backs_the_rest():
+    # Q2 written "15", its 1 blank for the classifier and left out: "5" at 0.48 adds up (7 + 5 + 12
+    # = 24) and clears a floor of 0.45, but the left-out ink must still be looked at.
+    values = {**VALUES, "total": "24"}
+    labels = labels_for(values)
+    labels = labels[:Q2_TENS] + "b" + labels[Q2_TENS + 1:]
+    clf = ScriptedClassifier(labels, confidence={Q2_TENS + 1: 0.48}, second={Q2_TENS + 1: "38"})
+    r = read(values, clf, sum_verified_floor=0.45)
+    assert r.get_field("Q2").text == "5"
+    assert r.status == SheetStatus.NEEDS_REVIEW
+    assert any(x.startswith("Q2: stray marks left out") for x in r.reasons), r.reasons
+    assert any(x.startswith("Q2: stray marks left out") for x in r.get_field("Q2").reasons)
 
 
 def test_total_mismatch_gets_reason_and_suggestion():
