@@ -20,7 +20,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Optional
 
-from marksocr.domain import FieldKind, FieldReading, FieldSpec, Template, parse_number
+from marksocr.domain import DigitReading, FieldKind, FieldReading, FieldSpec, Template, parse_number
 from marksocr.pipeline.checks import check_field, check_sum
 
 log = logging.getLogger(__name__)
@@ -168,6 +168,33 @@ def decode_roster(reading: FieldReading, known: Collection[str], min_ratio: floa
     if best is None or best_lp < current + math.log(min_ratio):
         return None
     return best
+
+
+def roster_posterior(reading: FieldReading, known: Collection[str]) -> Optional[float]:
+    """P(the id is ``reading.text`` | it is one of ``known``), from each digit's alternatives.
+
+    Each entry of the list with as many digits as were read is scored by the product of its
+    digits' probabilities (a label outside a digit's top alternatives shares what they leave);
+    the answer is the reading's share of all entries. None when the reading is not in the list.
+    A 3 at 0.8 against an 8 is settled in a class of random roll numbers, but not in one where
+    the roll number with an 8 there exists too (sequential roll numbers).
+    """
+    digits = reading.digits
+    if not digits or reading.text not in known or not all(d.label.isdigit() for d in digits):
+        return None
+    tables = [_label_probs(d) for d in digits]
+    scores = [sum(math.log(t[int(c)]) for t, c in zip(tables, entry))
+              for entry in known if len(entry) == len(digits) and entry.isdigit()]
+    own = sum(math.log(t[int(c)]) for t, c in zip(tables, reading.text))
+    top = max(scores)
+    return math.exp(own - top) / math.fsum(math.exp(x - top) for x in scores)
+
+
+def _label_probs(d: DigitReading) -> list[float]:
+    """Probabilities of the ten labels for one digit: its alternatives, the rest shared evenly."""
+    listed = {a: p for a, p in d.alternatives if a.isdigit() and len(a) == 1} or {d.label: d.confidence}
+    rest = max(0.0, 1.0 - math.fsum(listed.values())) / max(1, 10 - len(listed))
+    return [max(listed.get(str(k), rest), FLOOR_PROB) for k in range(10)]
 
 
 SUM_POSTERIOR_PRUNE = 1e-12

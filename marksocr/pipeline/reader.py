@@ -11,7 +11,10 @@ above the threshold and every check passes; otherwise ``needs_review`` with the 
 protects, need less: the threshold minus ``SUM_CHECK_RELIEF``; or only ``SUM_VERIFIED_FLOOR``
 when the marks and total add up and the probability that they are right *given that they add
 up* (:func:`~marksocr.pipeline.decoding.sum_posterior`) reaches the threshold: a doubtful 7
-against a 1 is settled by a total that only the 7 makes.
+against a 1 is settled by a total that only the 7 makes. Roll-number and subject-code digits
+likewise need only ``SUM_VERIFIED_FLOOR`` when the id is in its known list and the probability
+that it is the one read, given that it is in the list
+(:func:`~marksocr.pipeline.decoding.roster_posterior`), reaches the threshold.
 
 Confidence conventions: a digit's confidence is the classifier's calibrated probability of its
 label; a decimal point's is the segmenter's point-likeness score; a field's is the lowest of its
@@ -35,7 +38,7 @@ from marksocr.imaging.fields import FieldImages, clean_field
 from marksocr.imaging.register import DEFAULT_PAGE_WIDTH, RegistrationResult, reference_page, register_page
 from marksocr.imaging.segment import Segmentation, segment_field
 from marksocr.pipeline.checks import check_sheet, expected_digits
-from marksocr.pipeline.decoding import decode_marks, decode_roster, segmentation_for_sum, sum_posterior
+from marksocr.pipeline.decoding import decode_marks, decode_roster, roster_posterior, segmentation_for_sum, sum_posterior
 from marksocr.pipeline.glyphs import glyph_crops, read_alternatives, stroke_readings, sum_split_crops, text_of
 from marksocr.pipeline.half_marks import mark_readings
 from marksocr import settings
@@ -87,16 +90,23 @@ class ReadOptions:
     """Mark/total digits need ``threshold - sum_check_relief`` when the sum can be checked."""
     sum_verified_floor: float = SUM_VERIFIED_FLOOR
     """... and only this much when the marks and total add up with a posterior of at least
-    ``threshold`` (:func:`~marksocr.pipeline.decoding.sum_posterior`)."""
+    ``threshold`` (:func:`~marksocr.pipeline.decoding.sum_posterior`); likewise the digits of a
+    roll number or subject code in its known list with a
+    :func:`~marksocr.pipeline.decoding.roster_posterior` of at least ``threshold``."""
 
     def threshold_for(self, kind: "FieldKind | str", template: Template) -> float:
-        """The confidence a character of a field of ``kind`` needs for ``auto``: lower where a
-        check protects the field (marks/total by the sum, ids by a known list)."""
+        """The confidence a character of a field of ``kind`` needs for ``auto``: lower for
+        marks/total when the sum checks them. (An id in a known list is judged by its
+        :func:`~marksocr.pipeline.decoding.roster_posterior` instead: a flat relief would let a
+        misread last digit of a sequential roll number through.)"""
         summed = bool(template.mark_fields) and any(f.kind == FieldKind.TOTAL for f in template.fields)
-        protected = ((summed and kind in (FieldKind.MARK, FieldKind.TOTAL))
-                     or (kind == FieldKind.ROLL_NO and bool(self.roll_numbers))
-                     or (kind == FieldKind.SUBJECT_CODE and bool(self.subject_codes)))
+        protected = summed and kind in (FieldKind.MARK, FieldKind.TOTAL)
         return max(0.0, self.threshold - self.sum_check_relief) if protected else self.threshold
+
+    def known_for(self, kind: "FieldKind | str") -> Optional[Collection[str]]:
+        """The known list for a field of ``kind``, if any (roll numbers, subject codes)."""
+        return (self.roll_numbers if kind == FieldKind.ROLL_NO
+                else self.subject_codes if kind == FieldKind.SUBJECT_CODE else None) or None
 
 
 @dataclass
@@ -257,6 +267,11 @@ def judge(template: Template, fields: list[FieldReading], reg: RegistrationResul
     for f in fields:
         t = options.threshold_for(f.kind, template)
         t_digit = min(t, options.sum_verified_floor) if verified and f.kind in (FieldKind.MARK, FieldKind.TOTAL) else t
+        known = options.known_for(f.kind)
+        if known:
+            listed = roster_posterior(f, known)
+            if listed is not None and listed >= options.threshold:
+                t_digit = min(t, options.sum_verified_floor)
         low = [d for d in f.digits if d.confidence < t_digit]
         for d in low:
             alts = " or ".join(a if a else "nothing" for a, _ in d.alternatives[:2])
@@ -284,7 +299,7 @@ def _suggest(template: Template, fields: list[FieldReading], issues, options: Re
         if dec is not None:
             out.update(dec.texts)
     for f in fields:
-        known = options.roll_numbers if f.kind == FieldKind.ROLL_NO else options.subject_codes if f.kind == FieldKind.SUBJECT_CODE else None
+        known = options.known_for(f.kind)
         if known:
             s = decode_roster(f, known)
             if s is not None:

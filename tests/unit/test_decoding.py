@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from marksocr.domain import DigitReading, FieldKind, FieldReading, FieldSpec, Template
 from marksocr.pipeline.decoding import decode_marks, decode_roster, segmentation_for_sum, sum_posterior
 
@@ -167,3 +169,37 @@ def test_sum_posterior_of_empty_marks_and_half_marks():
     p = sum_posterior(TPL, rs)
     # the point may be a speck (".": .8, "": .2): "75" is above Q2's max 20, so it cannot be
     assert p is not None and math.isclose(p, 1.0, rel_tol=1e-6)
+
+
+def _id(text: str, confs: dict[int, tuple[float, str]]) -> FieldReading:
+    """A roll number read as ``text``; digit i at confs[i] = (p, the runner-up label)."""
+    digits = []
+    for i, c in enumerate(text):
+        p, alt = confs.get(i, (0.999, "1" if c != "1" else "7"))
+        digits.append(DigitReading(c, p, (10 * i, 0, 10, 20), ((c, p), (alt, 1 - p))))
+    return FieldReading("roll_no", "roll_no", text, min(d.confidence for d in digits), tuple(digits))
+
+
+def test_roster_posterior_by_hand():
+    from marksocr.pipeline.decoding import roster_posterior
+
+    r = _id("1234", {3: (0.8, "9")})
+    # Only 1234 fits: certain. Labels outside the top two share nothing (0.999 + 0.001 = 1).
+    assert roster_posterior(r, {"1234", "5678"}) == pytest.approx(1.0, abs=1e-6)
+    # 1239 is a student too: 0.8 against 0.2 (the other digits agree).
+    assert roster_posterior(r, {"1234", "1239"}) == pytest.approx(0.8, abs=1e-6)
+    # 1235: its 5 is not among the digit's alternatives, which take all the mass: floor only.
+    assert roster_posterior(r, {"1234", "1235"}) == pytest.approx(0.8 / (0.8 + 1e-4), rel=1e-6)
+    # A reading that is not in the list, or not as long as it, has no posterior.
+    assert roster_posterior(r, {"1239"}) is None
+    assert roster_posterior(r, {"12345", "1234"}) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_roster_posterior_shares_what_the_alternatives_leave():
+    from marksocr.pipeline.decoding import roster_posterior
+
+    digits = (DigitReading("4", 0.6, (0, 0, 10, 20), (("4", 0.6), ("9", 0.2), ("1", 0.1))),)
+    r = FieldReading("roll_no", "roll_no", "4", 0.6, digits)
+    # 0.1 left for the 7 other labels: 0.1 / 7 each
+    assert roster_posterior(r, {"4", "0"}) == pytest.approx(0.6 / (0.6 + 0.1 / 7), rel=1e-6)
+    assert roster_posterior(r, {"4", "9", "0"}) == pytest.approx(0.6 / (0.6 + 0.2 + 0.1 / 7), rel=1e-6)

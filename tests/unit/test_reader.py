@@ -151,10 +151,24 @@ def test_sum_checked_marks_need_less_confidence_than_ids():
     r = read(VALUES, ScriptedClassifier(labels, confidence={id_digit: 0.8}, second={id_digit: "7"}), threshold=0.9)
     assert r.status == SheetStatus.NEEDS_REVIEW
     assert any(x.startswith("roll_no: unsure character (0.80") for x in r.reasons)
-    # with a roster the roll number is checked too, and gets the same relief
+    # with a roster in which no other entry has a 7 there, the roster settles the doubtful digit
     r = read(VALUES, ScriptedClassifier(labels, confidence={id_digit: 0.8}, second={id_digit: "7"}), threshold=0.9,
-             roll_numbers={VALUES["roll_no"]})
+             roll_numbers={VALUES["roll_no"], "21012346", "21012347"})
     assert r.status == SheetStatus.AUTO, r.reasons
+
+
+def test_a_roster_with_the_other_reading_in_it_settles_nothing():
+    # Sequential roll numbers: 21012345 and 21012346 are both students. The last digit read as 5
+    # at 0.8 (6 at 0.2) is in the roster, but so is the 6: a look is needed, whatever the relief.
+    labels = labels_for(VALUES)
+    last_roll = 7
+    clf = ScriptedClassifier(labels, confidence={last_roll: 0.8}, second={last_roll: "6"})
+    roster = {f"210123{k:02d}" for k in range(30, 60)}
+    r = read(VALUES, clf, threshold=0.9, roll_numbers=roster)
+    assert r.status == SheetStatus.NEEDS_REVIEW
+    assert any(x.startswith("roll_no: unsure character (0.80: 5 or 6)") for x in r.reasons), r.reasons
+    roster.discard("21012346")  # the 6 is nobody's: the roster settles it
+    assert read(VALUES, clf, threshold=0.9, roll_numbers=roster).status == SheetStatus.AUTO
 
 
 def test_a_digit_just_below_a_high_threshold_is_not_shown_as_certain():
