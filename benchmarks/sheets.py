@@ -130,6 +130,21 @@ def ensure_set(template: Path, layout: str, style: str, n: int, seed: int, cache
     return d
 
 
+def class_roster(d: Path, neighbours: int) -> list[str]:
+    """A class list for the sheets in ``d``: each roll number written on them and its
+    ``neighbours`` sequential numbers either side (real rosters are runs of numbers that differ
+    in their last digits, which is what makes a misread last digit dangerous)."""
+    out: set[str] = set()
+    for rec in json.loads((d / "truth.json").read_text()):
+        roll = rec["values"].get("roll_no", "")
+        if not roll.isdigit():
+            continue
+        for k in range(-neighbours, neighbours + 1):
+            if 0 <= int(roll) + k < 10 ** len(roll):
+                out.add(f"{int(roll) + k:0{len(roll)}d}")
+    return sorted(out)
+
+
 def read_set(d: Path, template, classifier, options) -> list[SheetResult]:
     from marksocr.imaging.io import load_image
     from marksocr.pipeline import read_sheet
@@ -236,6 +251,9 @@ def main(argv=None) -> int:
                     help="save per-sheet results here (JSON); with --rerender, load them instead of reading")
     ap.add_argument("--rerender", nargs="*", type=Path, default=None, metavar="RESULTS",
                     help="recompute the tables at --threshold from saved results files (several are merged)")
+    ap.add_argument("--roster", type=int, default=None, metavar="K",
+                    help="read each set with a class roster: every sheet's roll number and its K sequential "
+                         "neighbours either side (0: just the set's roll numbers); the sweeps ignore it")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
@@ -274,7 +292,9 @@ def main(argv=None) -> int:
                 d = ensure_set(available[layout], cached_as, style, args.n, args.seed, args.cache, args.workers)
                 if args.generate_only:
                     continue
-                by_set[f"{layout}/{style}"] = rs = read_set(d, template, clf, ReadOptions(threshold=threshold))
+                roster = class_roster(d, args.roster) if args.roster is not None else None
+                by_set[f"{layout}/{style}"] = rs = read_set(d, template, clf,
+                                                            ReadOptions(threshold=threshold, roll_numbers=roster))
                 print(table([summarize(f"{layout}/{style}", rs)]).splitlines()[-1], flush=True)
         if args.generate_only:
             return 0
@@ -285,7 +305,9 @@ def main(argv=None) -> int:
     rows = [summarize(k, v) for k, v in by_set.items()]
     everything = [r for v in by_set.values() for r in v]
     rows.append(summarize("all", everything))
-    out = (f"model `{version}`, threshold {threshold}, {args.n} sheets per set, seed {args.seed}, 2400x3200\n\n"
+    roster_note = ("" if args.roster is None else
+                   f", roster: each roll number and its {args.roster} neighbours either side (the sweeps ignore it)")
+    out = (f"model `{version}`, threshold {threshold}, {args.n} sheets per set, seed {args.seed}, 2400x3200{roster_note}\n\n"
            f"{table(rows)}\n\nThreshold sweep (all sets; mark/total digits need threshold - {SUM_CHECK_RELIEF}, "
            f"or {SUM_VERIFIED_FLOOR} when the marks and total add up with a posterior >= threshold):\n\n"
            f"{sweep(everything, SUM_CHECK_RELIEF, SUM_VERIFIED_FLOOR)}\n\n"
