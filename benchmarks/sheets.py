@@ -130,18 +130,21 @@ def ensure_set(template: Path, layout: str, style: str, n: int, seed: int, cache
     return d
 
 
-def class_roster(d: Path, neighbours: int) -> list[str]:
+def class_roster(d: Path, template, neighbours: int) -> list[str]:
     """A class list for the sheets in ``d``: each roll number written on them and its
     ``neighbours`` sequential numbers either side (real rosters are runs of numbers that differ
     in their last digits, which is what makes a misread last digit dangerous)."""
+    names = [f.name for f in template.fields if f.kind == FieldKind.ROLL_NO]
+    if not names:
+        raise SystemExit(f"--roster: template {template.name!r} has no roll-number field")
     out: set[str] = set()
     for rec in json.loads((d / "truth.json").read_text()):
-        roll = rec["values"].get("roll_no", "")
-        if not roll.isdigit():
-            continue
-        for k in range(-neighbours, neighbours + 1):
-            if 0 <= int(roll) + k < 10 ** len(roll):
-                out.add(f"{int(roll) + k:0{len(roll)}d}")
+        for roll in (rec["values"].get(name, "") for name in names):
+            if not roll.isdigit():
+                continue
+            for k in range(-neighbours, neighbours + 1):
+                if 0 <= int(roll) + k < 10 ** len(roll):
+                    out.add(f"{int(roll) + k:0{len(roll)}d}")
     return sorted(out)
 
 
@@ -292,7 +295,7 @@ def main(argv=None) -> int:
                 d = ensure_set(available[layout], cached_as, style, args.n, args.seed, args.cache, args.workers)
                 if args.generate_only:
                     continue
-                roster = class_roster(d, args.roster) if args.roster is not None else None
+                roster = class_roster(d, template, args.roster) if args.roster is not None else None
                 by_set[f"{layout}/{style}"] = rs = read_set(d, template, clf,
                                                             ReadOptions(threshold=threshold, roll_numbers=roster))
                 print(table([summarize(f"{layout}/{style}", rs)]).splitlines()[-1], flush=True)
