@@ -5,7 +5,8 @@ Generates (or reuses, cached under ``out/bench-sheets/``) sets of synthetic shee
 sheet with ArUco markers; foreign: a layout with only a reference image), 2400x3200 photos,
 MNIST *test* digits. Reads each with the shipped model and prints per set:
 
-* raw field accuracy by field kind (text read == text written),
+* raw field accuracy by field kind (text read == text written), and the field accuracy when the
+  reader's suggestions (sum-consistent decoding, for sheets sent to review) are taken,
 * share of sheets read fully right, share ``auto``, share of ``auto`` sheets with a wrong field,
 * seconds per sheet (loading the file + read_sheet),
 
@@ -64,6 +65,9 @@ class SheetResult:
     """Lowest confidence in mark / total fields."""
     sum_conf: Optional[float] = None
     """Probability of the marks and total as read, given that they add up (``sum_posterior``)."""
+    suggested_ok: Optional[dict[str, bool]] = None
+    """Per field: right when the reader's suggestion (sum-consistent decoding) is taken where it
+    made one. None in results saved before this was recorded."""
 
     @property
     def all_ok(self) -> bool:
@@ -162,6 +166,9 @@ def read_set(d: Path, template, classifier, options) -> list[SheetResult]:
         truth = rec["values"]
         got = {f.name: f.text for f in r.fields}
         ok = {f.name: got.get(f.name) == truth.get(f.name, "") and r.status != SheetStatus.FAILED for f in template.fields}
+        suggested = {f.name: f.text if f.suggestion is None else f.suggestion for f in r.fields}
+        suggested_ok = {f.name: suggested.get(f.name) == truth.get(f.name, "") and r.status != SheetStatus.FAILED
+                        for f in template.fields}
         confs = [f.confidence for f in r.fields]
         ids = [f.confidence for f in r.fields if f.kind in (FieldKind.ROLL_NO, FieldKind.SUBJECT_CODE)]
         marks = [f.confidence for f in r.fields if f.kind not in (FieldKind.ROLL_NO, FieldKind.SUBJECT_CODE)]
@@ -171,7 +178,7 @@ def read_set(d: Path, template, classifier, options) -> list[SheetResult]:
         wrong = [f"{n}: {got.get(n)!r} != {truth.get(n, '')!r}" for n, v in ok.items() if not v]
         res = SheetResult(ok, {f.name: str(getattr(f.kind, "value", f.kind)) for f in template.fields}, r.status.value,
                           min(confs, default=1.0) if r.status != SheetStatus.FAILED else 0.0, checks_ok, secs, wrong,
-                          min(ids, default=1.0), min(marks, default=1.0), sum_conf)
+                          min(ids, default=1.0), min(marks, default=1.0), sum_conf, suggested_ok)
         if res.status == "auto" and not res.all_ok:
             log.warning("WRONG AUTO %s/%s: %s", d.name, rec["sheet"], wrong)
         elif wrong:
@@ -189,6 +196,8 @@ def summarize(name: str, rs: list[SheetResult]) -> dict:
     return {
         "set": name, "sheets": len(rs),
         "fields": 100.0 * sum(sum(v) for v in by_kind.values()) / max(1, sum(len(v) for v in by_kind.values())),
+        "suggested": (None if any(r.suggested_ok is None for r in rs) else
+                      100.0 * sum(sum(r.suggested_ok.values()) for r in rs) / max(1, sum(len(r.suggested_ok) for r in rs))),
         **{k: 100.0 * sum(v) / len(v) for k, v in sorted(by_kind.items())},
         "fully_right": 100.0 * sum(r.all_ok for r in rs) / max(1, len(rs)),
         "auto": 100.0 * len(autos) / max(1, len(rs)),
@@ -200,10 +209,11 @@ def summarize(name: str, rs: list[SheetResult]) -> dict:
 
 def table(rows: list[dict]) -> str:
     kinds = ["roll_no", "subject_code", "mark", "total"]
-    head = ["set", "sheets", "fields %", *[f"{k} %" for k in kinds], "fully right %", "auto %", "wrong auto %", "failed", "s/sheet"]
+    head = ["set", "sheets", "fields %", "with suggestions %", *[f"{k} %" for k in kinds], "fully right %", "auto %", "wrong auto %", "failed", "s/sheet"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        vals = [r["set"], str(r["sheets"]), f"{r['fields']:.2f}", *[f"{r[k]:.2f}" if k in r else "-" for k in kinds],
+        sug = "-" if r.get("suggested") is None else f"{r['suggested']:.2f}"
+        vals = [r["set"], str(r["sheets"]), f"{r['fields']:.2f}", sug, *[f"{r[k]:.2f}" if k in r else "-" for k in kinds],
                 f"{r['fully_right']:.1f}", f"{r['auto']:.1f}", f"{r['wrong_auto']:.2f}", str(r["failed"]), f"{r['s_per_sheet']:.2f}"]
         lines.append("| " + " | ".join(vals) + " |")
     return "\n".join(lines)
