@@ -95,46 +95,62 @@ def _overlap_x(a: _Group, b: _Group) -> int:
 
 
 def _group_strokes(parts: list[_Group], digit_h: float) -> list[_Group]:
-    """Merge fragments of one digit: strong x-overlap, or a small piece touching a digit."""
+    """Merge fragments of one digit: strong x-overlap, pieces stacked one above the other, or a
+    small piece touching a digit; then the detached flags of 5s (:func:`_is_flag`), once every
+    digit is whole, so a flag is measured against its whole digit and a 7's detached bar has
+    already joined the stem below it."""
     groups = sorted(parts, key=lambda g: g.x)
-    changed = True
-    while changed and len(groups) > 1:
-        changed = False
-        for i in range(len(groups)):
-            for j in range(i + 1, len(groups)):
-                a, b = groups[i], groups[j]
-                ov = _overlap_x(a, b)
-                small = min(a.w, b.w)
-                gap = -ov
-                frag = min(a.h, b.h) < 0.55 * digit_h and min(a.area, b.area) < 0.5 * max(a.area, b.area)
-                m = a.merged(b)
-                flag = _is_flag(a, b, digit_h)
-                # a 5's flag may stick out well to the right of its body
-                too_wide = m.w > (2.0 if flag else 1.6 if frag else 1.3) * max(m.h, 0.8 * digit_h)
-                v_ov = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
-                stacked = v_ov <= 0.25 * min(a.h, b.h) and ov >= -0.05 * digit_h
-                # two short pieces (a broken 5 or 8) that together make one digit-sized box
-                halves = (max(a.h, b.h) < 0.75 * digit_h and m.h <= 1.25 * digit_h and m.w <= 1.05 * m.h
-                          and ov >= 0.2 * small)
-                if (ov >= 0.5 * small or stacked or halves or (frag and gap < 0.3 * digit_h) or flag) \
-                        and not too_wide:
-                    groups[i] = m
-                    del groups[j]
-                    changed = True
+    for flags in (False, True):
+        changed = True
+        while changed and len(groups) > 1:
+            changed = False
+            for i in range(len(groups)):
+                for j in range(i + 1, len(groups)):
+                    if _belong_together(groups[i], groups[j], digit_h, flags):
+                        groups[i] = groups[i].merged(groups[j])
+                        del groups[j]
+                        changed = True
+                        break
+                if changed:
                     break
-            if changed:
-                break
     return sorted(groups, key=lambda g: g.x)
+
+
+STACKED_WIDTH = 2.0
+"""Width/height up to which pieces stacked one above the other still make one digit: a 5 whose
+long flag reaches well past its small bowl. Digits of a number stand side by side, never stacked."""
+
+
+def _belong_together(a: _Group, b: _Group, digit_h: float, flags: bool) -> bool:
+    ov = _overlap_x(a, b)
+    small = min(a.w, b.w)
+    gap = -ov
+    frag = min(a.h, b.h) < 0.55 * digit_h and min(a.area, b.area) < 0.5 * max(a.area, b.area)
+    m = a.merged(b)
+    flag = flags and _is_flag(a, b, digit_h)
+    v_ov = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+    stacked = v_ov <= 0.25 * min(a.h, b.h) and ov >= -0.05 * digit_h
+    # a 5's flag may stick out well to the right of its body
+    widest = STACKED_WIDTH if flag or (stacked and ov >= 0.5 * small) else 1.6 if frag else 1.3
+    if m.w > widest * max(m.h, 0.8 * digit_h):
+        return False
+    # two short pieces (a broken 5 or 8) that together make one digit-sized box
+    halves = (max(a.h, b.h) < 0.75 * digit_h and m.h <= 1.25 * digit_h and m.w <= 1.05 * m.h
+              and ov >= 0.2 * small)
+    return ov >= 0.5 * small or stacked or halves or (frag and gap < 0.3 * digit_h) or flag
 
 
 def _is_flag(a: _Group, b: _Group, digit_h: float) -> bool:
     """Is the right-hand piece the detached flag of a 5 (a short dash level with the left
-    piece's top, a little apart)? No digit is a lone dash, so it belongs to its neighbour."""
+    piece's top, a little apart)? No digit is a lone dash, so it belongs to its neighbour.
+    The dash's height and its distance are measured against the typical digit or against the
+    digit it sits on, whichever is taller (in a field of one or two digits the median piece may
+    be half a 5)."""
     left, right = (a, b) if a.x <= b.x else (b, a)
     gap = right.x - (left.x + left.w)
-    return (right.h < 0.35 * digit_h and right.w >= 1.2 * right.h and right.area < 0.8 * left.area
+    return (right.h < 0.35 * max(digit_h, left.h) and right.w >= 1.2 * right.h and right.area < 0.8 * left.area
             and left.h >= 0.6 * digit_h and right.y + right.h / 2 < left.y + 0.35 * left.h
-            and gap < 0.6 * digit_h)
+            and gap < max(0.6 * digit_h, 0.35 * left.h))
 
 
 def _mser_split(g: _Group, gray: GrayImage, n: int) -> Optional[list[_Group]]:

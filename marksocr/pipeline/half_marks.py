@@ -6,7 +6,8 @@ Rules applied to each reading of a mark or total field (``reader._field_readings
 * a point before any other digit is a speck (``1.4`` is ``14``), and so is a point anywhere but
   before the last digit (``53.`` is ``53``; ``4.45`` is ``445``, above the maximum, so ``44.5``);
 * a mark above its maximum lost its point (``85`` with a maximum of 10 is ``8.5``, ``76`` is
-  ``7.5``: the digit after the lost point is a 5 or 0 like any other);
+  ``7.5``: the digit after the lost point is a 5 or 0 like any other), unless a digit nearly read
+  otherwise makes a valid mark that is likelier (``72`` is ``12`` when the 7 was nearly a 1);
 * a ``.0`` or a valid ``15`` also offer the other reading to the sum check.
 
 A changed character is never more confident than the classifier was (0.5 where it is a guess),
@@ -122,10 +123,12 @@ def _lost_point(digits: list[DigitReading], valid: Optional[Callable[[str], bool
     """A mark whose decimal point the photo lost (``85`` for ``8.5``): when the reading is no valid
     mark (above the maximum) and the half is, the half is read, its point at
     :data:`LOST_POINT_CONFIDENCE` and its last digit a 5 or 0 (:func:`_half_mark`: ``76`` above a
-    maximum of 10 is ``7.5``, a hasty 5 read as 6). When both are valid and the mark ends in 5,
-    the half is offered to the sum check at :data:`LOST_POINT_PRIOR`. The point's box and crop
-    are where it should be: at the foot of the gap before the last digit, in ``field_image`` (the
-    cleaned field crop)."""
+    maximum of 10 is ``7.5``, a hasty 5 read as 6), unless one digit read otherwise (one of its
+    alternatives) makes a valid mark that the classifier finds likelier (:func:`_misread_digit`:
+    ``72`` is ``12`` when the 7 was nearly a 1, rather than ``7.5`` with a sure 2 taken for a 5).
+    When both are valid and the mark ends in 5, the half is offered to the sum check at
+    :data:`LOST_POINT_PRIOR`. The point's box and crop are where it should be: at the foot of the
+    gap before the last digit, in ``field_image`` (the cleaned field crop)."""
     if valid is None or len(digits) < 2:
         return [(digits, 0.0)]
     whole_valid = valid(text_of(digits))
@@ -135,9 +138,57 @@ def _lost_point(digits: list[DigitReading], valid: Optional[Callable[[str], bool
     half = _half_mark(digits[:-1] + [point, digits[-1]], force=True)
     if not valid(text_of(half)):
         return [(digits, 0.0)]
-    if not whole_valid:
+    if whole_valid:
+        return [(digits, 0.0), (half, math.log(LOST_POINT_PRIOR))]
+    last = digits[-1]
+    half_odds = LOST_POINT_ODDS * _probability(last, half[-1].label) / max(last.confidence, 1e-6)
+    if half[-1].label == "0":
+        half_odds *= ZERO_HALF_ODDS
+    misread = _misread_digit(digits, valid)
+    if misread is None:
         return [(half, 0.0)]
-    return [(digits, 0.0), (half, math.log(LOST_POINT_PRIOR))]
+    other, odds = misread
+    if odds <= half_odds:
+        return [(half, 0.0), (other, math.log(max(odds, 1e-300) / max(half_odds, 1e-300)))]
+    share = odds / (odds + half_odds)
+    other = [replace(d, confidence=min(d.confidence, share)) if d is not o else d for d, o in zip(other, digits)]
+    return [(other, 0.0), (half, math.log(max(half_odds, 1e-300) / odds))]
+
+
+LOST_POINT_ODDS = 0.5
+"""Odds, before the digits' own evidence, that a mark above its maximum is a half whose point
+was lost rather than a misread digit (``85``: ``8.5`` or ``35``?); the classifier's probabilities
+of each decide (see :func:`_lost_point`)."""
+ZERO_HALF_ODDS = 0.2
+"""A lost point before a ``0`` (``7.0`` for ``70``) is rarer still: half marks are written ``.5``."""
+MISREAD_MIN_PROBABILITY = 0.01
+"""Least probability of a digit's alternative for :func:`_misread_digit` to consider it."""
+
+
+def _probability(d: DigitReading, label: str) -> float:
+    """The classifier's probability of ``label`` for digit ``d`` (0 when not among its alternatives)."""
+    return next((p for lab, p in d.alternatives if lab == label), 0.0)
+
+
+def _misread_digit(digits: list[DigitReading], valid: Callable[[str], bool]) -> Optional[tuple[list[DigitReading], float]]:
+    """The likeliest valid mark with one digit read as one of its alternatives instead, and its odds
+    against the reading (the alternative's probability over the digit's); None when no single
+    change makes a valid mark. The changed digit keeps the classifier's probability of its new
+    label as its confidence."""
+    best: Optional[tuple[list[DigitReading], float]] = None
+    for i, d in enumerate(digits):
+        if d.label == ".":
+            continue
+        for label, p in d.alternatives:
+            if label == d.label or p < MISREAD_MIN_PROBABILITY:
+                continue
+            other = list(digits)
+            alternatives = ((label, p),) + tuple(a for a in d.alternatives if a[0] != label)
+            other[i] = replace(d, label=label, confidence=p, alternatives=alternatives)
+            odds = p / max(d.confidence, 1e-6)
+            if valid(text_of(other)) and (best is None or odds > best[1]):
+                best = (other, odds)
+    return best
 
 
 def _missing_point(before: DigitReading, after: DigitReading, field_image: np.ndarray) -> DigitReading:

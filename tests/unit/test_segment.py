@@ -148,6 +148,35 @@ def test_detached_flag_of_a_five_stays_with_its_digit(flag):
     assert len(digit_boxes(seg)) == 2
 
 
+def test_a_flag_thick_against_the_broken_pieces_of_its_five_stays_with_it():
+    """A 5 written in two strokes (its stem apart from its bowl) and a heavy flag level with its top:
+    the median piece is short, so the flag is measured against its whole 5, which it sits on, not
+    against the pieces."""
+    img = field_image()
+    cv2.line(img, (M + 122, M + 30), (M + 122, M + 54), 0, 6)                       # the stem
+    bowl = np.int32([[M + 120, M + 63], [M + 138, M + 63], [M + 150, M + 72], [M + 146, M + 86],
+                     [M + 132, M + 90], [M + 118, M + 86]])
+    cv2.polylines(img, [bowl], False, 0, 6, cv2.LINE_AA)                            # the bowl
+    cv2.line(img, (M + 162, M + 40), (M + 200, M + 31), 0, 10)                      # the flag, apart
+    _, seg = segment(img)
+    assert len(digit_boxes(seg)) == 1
+    assert digit_boxes(seg)[0].box[2] >= 85
+
+
+def test_a_long_flag_over_a_small_bowl_is_one_five():
+    """A 5 whose flag reaches far beyond its small bowl: wider than a digit usually is, but one piece
+    sits above the other, as no two digits of a number do."""
+    img = field_image()
+    bowl = np.int32([[M + 120, M + 58], [M + 140, M + 58], [M + 156, M + 68], [M + 152, M + 82],
+                     [M + 134, M + 88], [M + 118, M + 84]])
+    cv2.polylines(img, [bowl], False, 0, 4, cv2.LINE_AA)
+    cv2.polylines(img, [np.int32([[M + 128, M + 50], [M + 134, M + 26], [M + 236, M + 22]])], False, 0, 4,
+                  cv2.LINE_AA)                                                      # stem and long flag
+    _, seg = segment(img)
+    assert len(digit_boxes(seg)) == 1
+    assert digit_boxes(seg)[0].box[2] >= 110
+
+
 def test_touching_digits_get_a_split_alternative():
     img = field_image()
     sf.draw_digit(img, "4", M + 100, M + 20, 42, 60)
