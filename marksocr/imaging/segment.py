@@ -122,6 +122,8 @@ long flag reaches well past its small bowl. Digits of a number stand side by sid
 
 
 def _belong_together(a: _Group, b: _Group, digit_h: float, flags: bool) -> bool:
+    """Whether pieces ``a`` and ``b`` are parts of one digit (with ``flags``, a 5 and its detached
+    flag too), and together no wider than one digit may be."""
     ov = _overlap_x(a, b)
     small = min(a.w, b.w)
     gap = -ov
