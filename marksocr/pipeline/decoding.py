@@ -14,6 +14,7 @@ The result is only a *suggestion*: the sheet still goes to review.
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 import math
 from collections.abc import Collection, Sequence
@@ -257,7 +258,7 @@ def _value_distribution(spec: FieldSpec, reading: FieldReading) -> tuple[Optiona
     for d, opts in zip(digits, options):
         p_cur *= dict(opts).get(d.label, max(d.confidence, FLOOR_PROB))
     dist: dict[int, float] = {}
-    for combo in _product(options):
+    for combo in itertools.product(*options):
         text = "".join(c for c, _ in combo)
         if not text or any(i.kind in ("max", "number", "count") for i in check_field(spec, text)):
             continue
@@ -270,15 +271,6 @@ def _value_distribution(spec: FieldSpec, reading: FieldReading) -> tuple[Optiona
         key = round(value * 100)
         dist[key] = dist.get(key, 0.0) + p
     return dist, p_cur
-
-
-def _product(options: list[list[tuple[str, float]]]):
-    if not options:
-        yield ()
-        return
-    for head in options[0]:
-        for rest in _product(options[1:]):
-            yield (head, *rest)
 
 
 def _convolve(a: dict[int, float], b: dict[int, float]) -> dict[int, float]:
