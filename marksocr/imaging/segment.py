@@ -49,6 +49,9 @@ class Glyph:
     ``_stroke_cut``), or the best cut of a narrow glyph in a mark field (two digits leaning
     together, see :data:`NARROW_PAIR`). As a rival in the glyph's own reading the stroke cut
     lowered the confidence of plain 0s and 8s with a straight left side."""
+    pieced: bool = False
+    """Made of pieces each too small to be part of a digit on its own (a pale stroke broken into
+    dashes, a dotted ``1``, see ``_broken_digits``): the reader trusts it less."""
 
 
 @dataclass
@@ -67,18 +70,21 @@ class _Group:
     w: int
     h: int
     sum_only: bool = False  # first part of a cut offered to the sum check only (``_stroke_cut``, narrow pairs)
+    joins: Optional[np.ndarray] = None  # full-crop 0/1 mask of strokes drawn between the specks of a dotted 1
+    pieced: bool = False  # made of pieces each too small to count (``_broken_digits``)
 
     @staticmethod
-    def of(mask: np.ndarray) -> "_Group":
+    def of(mask: np.ndarray, joins: Optional[np.ndarray] = None, pieced: bool = False) -> "_Group":
         x, y, w, h = cv2.boundingRect(mask)
-        return _Group(mask, int(x), int(y), int(w), int(h))
+        return _Group(mask, int(x), int(y), int(w), int(h), joins=joins, pieced=pieced)
 
     @property
     def area(self) -> int:
         return int(cv2.countNonZero(self.mask[self.y:self.y + self.h, self.x:self.x + self.w])) if self.w else 0
 
     def merged(self, other: "_Group") -> "_Group":
-        return _Group.of(self.mask | other.mask)
+        joins = self.joins if other.joins is None else other.joins if self.joins is None else self.joins | other.joins
+        return _Group.of(self.mask | other.mask, joins, self.pieced or other.pieced)
 
 
 def _components(mask: np.ndarray) -> list[_Group]:
@@ -502,7 +508,12 @@ def _crop(gray: GrayImage, g: _Group) -> GrayImage:
     crop = np.full((side, side), 255, np.uint8)
     oy, ox = (side - g.h) // 2, (side - g.w) // 2
     region = crop[oy:oy + g.h, ox:ox + g.w]
-    region[keep] = gray[g.y:g.y + g.h, g.x:g.x + g.w][keep]
+    ink = gray[g.y:g.y + g.h, g.x:g.x + g.w]
+    region[keep] = ink[keep]
+    if g.joins is not None:  # the pen's path between the specks of a dotted 1, in the specks' ink
+        own = g.mask[g.y:g.y + g.h, g.x:g.x + g.w].astype(bool)
+        drawn = g.joins[g.y:g.y + g.h, g.x:g.x + g.w].astype(bool) & ~own
+        region[drawn] = np.minimum(region[drawn], int(np.median(ink[own]))) if own.any() else region[drawn]
     return crop
 
 
@@ -555,6 +566,84 @@ SMALL_WRITING = 0.6
 ``5.5`` in a tall table cell: the second 5's body and flag are each under 22 % of the box)."""
 
 
+BROKEN_GAP = 0.06
+"""Pieces under :data:`MIN_PIECE` this close (share of the box height, across and along) are the
+broken stroke of one pale digit; joined (:func:`_broken_digits`)..."""
+BROKEN_HEIGHT = 0.36
+"""...they count as a digit once they reach this share of the box height (the least digit height,
+see :func:`segment_field`) and stand no wider than tall."""
+DOTTED_GAP = 0.2
+"""Specks up to this far apart (share of the box height) still make a dotted ``1`` when three or
+more of them line up in a steep straight chain (a pen skipping along a quick downstroke)."""
+DOTTED_WIDTH = 0.6
+"""...no wider than this share of the chain's height."""
+
+
+def _clusters(pieces: list[_Group], pad: float) -> list[tuple[_Group, list[_Group]]]:
+    """``pieces`` joined where their boxes come within ``pad`` of each other, across and along:
+    each cluster as (its merged group, its pieces)."""
+    parent = list(range(len(pieces)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(pieces):
+        for j in range(i + 1, len(pieces)):
+            b = pieces[j]
+            if (max(a.x, b.x) - min(a.x + a.w, b.x + b.w) <= pad
+                    and max(a.y, b.y) - min(a.y + a.h, b.y + b.h) <= pad):
+                parent[root(i)] = root(j)
+    members: dict[int, list[_Group]] = {}
+    for i, g in enumerate(pieces):
+        members.setdefault(root(i), []).append(g)
+    out = []
+    for ms in members.values():
+        g = ms[0]
+        for m in ms[1:]:
+            g = g.merged(m)
+        out.append((g, ms))
+    return out
+
+
+def _joined(g: _Group, specks: list[_Group]) -> _Group:
+    """``g`` (the specks of a dotted stroke) with the pen's path drawn between consecutive specks,
+    top to bottom, as wide as the specks: the classifier knows a ``1``, not a column of dots."""
+    joins = np.zeros_like(g.mask)
+    width = max(1, int(round(float(np.median([min(m.w, m.h) for m in specks])))))
+    centres = sorted((m.y + m.h / 2.0, m.x + m.w / 2.0) for m in specks)
+    for (y0, x0), (y1, x1) in zip(centres, centres[1:]):
+        cv2.line(joins, (int(round(x0)), int(round(y0))), (int(round(x1)), int(round(y1))), 1, width)
+    return _Group(g.mask, g.x, g.y, g.w, g.h, joins=joins, pieced=True)
+
+
+def _broken_digits(small: list[_Group], least: float, box_h: int) -> tuple[list[_Group], list[_Group]]:
+    """Digit-sized groups made of pieces each too small to count, and the small pieces left over:
+    a pale or thin stroke that the ink threshold broke into dashes (a 6 in three bits), or a
+    dotted ``1`` (specks in a steep straight chain). A decimal point or dust stands alone; a dash
+    of a printed line has no piece above or below it."""
+    tall = max(least, BROKEN_HEIGHT * box_h)
+    whole: list[_Group] = []
+    rest: list[_Group] = []
+    for g, ms in _clusters(small, BROKEN_GAP * box_h):
+        if len(ms) >= 2 and g.h >= tall and g.w <= g.h:
+            g.pieced = True
+            whole.append(g)
+        else:
+            rest += ms
+    left: list[_Group] = []
+    for g, ms in _clusters(rest, DOTTED_GAP * box_h):
+        sub = g.mask[g.y:g.y + g.h, g.x:g.x + g.w]
+        ys, xs = np.nonzero(sub)
+        if len(ms) >= 3 and g.h >= tall and g.w <= DOTTED_WIDTH * g.h and _linearity(xs, ys) >= EDGE_LINEARITY:
+            whole.append(_joined(g, ms))
+        else:
+            left += ms
+    return whole, left
+
+
 def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
                   cells: Optional[list[tuple[int, int]]] = None, allow_point: bool = False,
                   expected: Optional[int] = None, sum_checked: bool = False) -> Segmentation:
@@ -574,6 +663,9 @@ def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
     least = min(least, SMALL_WRITING * tallest) if tallest else least  # digits written small in a tall box
     big = [c for c in comps if max(c.h, c.w) >= least]
     small = [c for c in comps if max(c.h, c.w) < least]
+    if not cells:  # a pale digit broken into pieces each too small to count: together they do
+        whole, small = _broken_digits(small, least, box_h)
+        big += whole
     glyphs: list[Glyph] = []
     discarded = sum(c.area for c in small)
     if big:
@@ -678,10 +770,10 @@ def _host(piece: _Group, groups: list[_Group], pad: float) -> Optional[int]:
 
 def _glyph(cleaned: GrayImage, g: _Group, alts: list[list[_Group]]) -> Glyph:
     def glyphs(parts: list[_Group]) -> list[Glyph]:
-        return [Glyph("digit", (p.x, p.y, p.w, p.h), _crop(cleaned, p)) for p in parts]
+        return [Glyph("digit", (p.x, p.y, p.w, p.h), _crop(cleaned, p), pieced=g.pieced) for p in parts]
 
     own = [parts for parts in alts if not parts[0].sum_only]
-    return Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g),
+    return Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g), pieced=g.pieced,
                  splits=[glyphs(parts) for parts in own], split_strokes=[_extra_strokes(g, parts) for parts in own],
                  sum_splits=[glyphs(parts) for parts in alts if parts[0].sum_only])
 

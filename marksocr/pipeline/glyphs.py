@@ -269,9 +269,16 @@ def _glyph_options(glyphs: Sequence[Glyph], probs: np.ndarray, first: int, count
     return raw, options
 
 
+PIECED_CONFIDENCE = 0.9
+"""The most a digit read from a glyph pieced together from specks (``Glyph.pieced``) is trusted:
+the joining is a guess about ink the camera did not see, so such a digit never passes the
+threshold on its own (a mark's may still be settled by the sum check)."""
+
+
 def _render(raw: _Raw, options: list[list["_Option"]], choice: list[int]) -> list[DigitReading]:
     """The characters of one choice per glyph, each digit's confidence scaled by how clearly its
-    choice beat the best choice that reads differently."""
+    choice beat the best choice that reads differently (and capped at :data:`PIECED_CONFIDENCE`
+    for a glyph pieced together from specks)."""
     digits: list[DigitReading] = []
     for (g, p, _), opts, c in zip(raw, options, choice):
         if p is None:
@@ -285,10 +292,16 @@ def _render(raw: _Raw, options: list[list["_Option"]], choice: list[int]) -> lis
             if chosen.digits == 0:
                 log.debug("glyph at %s is blank for the classifier: left out", g.box)
                 continue
-            digits.append(_digit(p, g.box, g.crop, factor))
+            digits.append(_digit(p, g.box, g.crop, _capped(factor, g, p)))
         else:
-            digits += [_digit(q, s.box, s.crop, factor) for q, s in zip(chosen.probs, chosen.parts)]
+            digits += [_digit(q, s.box, s.crop, _capped(factor, g, q)) for q, s in zip(chosen.probs, chosen.parts)]
     return digits
+
+
+def _capped(factor: float, g: Glyph, probs: np.ndarray) -> float:
+    """``factor``, lowered so that a digit of a pieced glyph reads at most :data:`PIECED_CONFIDENCE`."""
+    top = float(np.max(probs)) * factor
+    return factor * PIECED_CONFIDENCE / top if g.pieced and top > PIECED_CONFIDENCE else factor
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,27 @@ def test_a_one_written_tight_against_a_zero_reads_ten(classifier, ink, blur):
     assert "".join(d.label for d in digits) == "10"
 
 
+
+def test_a_dotted_one_reads_one_but_is_never_sure(classifier):
+    """A quick downstroke the pen skipped along leaves a column of specks, each too small for a
+    digit: the reader joins them into a 1 (a mark of 11 was read 1), but the joining is a guess
+    about ink it did not see, so that 1 stays below the threshold."""
+    bw, bh, m = 360, 100, 18
+    img = np.full((bh + 2 * m, bw + 2 * m), 235, np.uint8)
+    cv2.rectangle(img, (m, m), (m + bw, m + bh), 40, 2)
+    sf.draw_digit(img, "1", m + 120, m + 20, 30, 60, thickness=4)
+    for i in range(4):
+        cv2.ellipse(img, (m + 200 - 3 * i, m + 24 + 18 * i), (3, 5), 0, 0, 360, 40, -1)
+    spec = FieldSpec("Q1", FieldKind.MARK, (0, 0, 1, 1), max=20)
+    fi = clean_crop(img, spec, (m, m, bw, bh), (0, 0, img.shape[1], img.shape[0]))
+    seg = segment_field(fi.clean, fi.cleaned, fi.inner, allow_point=True)
+    probs = classifier.predict_proba(glyph_crops(seg.glyphs))
+    digits = decide_glyphs(seg.glyphs, probs, 0, count=(1, 2))
+    assert text_of(digits) == "11"
+    assert [g.pieced for g in seg.glyphs] == [False, True]
+    assert probs[1].argmax() == 1 and probs[1].max() > 0.95  # the classifier is sure of the joined 1
+    assert digits[1].confidence <= 0.9 < digits[0].confidence
+
 def test_a_one_written_across_a_four_is_offered_to_the_sum_as_fourteen(classifier):
     """A 1 drawn through the bar of a 4 hardly widens it and no cut line separates them: the
     classifier reads the whole as a sure 4. The 1's straight full-height stroke is taken out, and

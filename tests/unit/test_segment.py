@@ -129,6 +129,39 @@ def test_broken_strokes_are_one_digit():
     assert digit_boxes(seg)[0].box[3] >= 55
 
 
+
+def test_a_pale_digit_broken_into_pieces_each_too_small_to_count_is_one_digit():
+    """Pale ink broke a 6 into three bits, each shorter than the least piece of a digit: together
+    they are one digit (they were all dropped as dust, and a roll number lost its 6)."""
+    img = field_image()
+    x, y = M + 120, M + 20  # a narrow 6: its tail and its loop
+    cv2.line(img, (x + 16, y), (x + 2, y + 40), 60, 3)
+    cv2.ellipse(img, (x + 10, y + 46), (8, 13), 0, 0, 360, 60, 3)
+    sf.draw_digit(img, "7", M + 220, M + 20, 40, 60, thickness=4)
+    for gap in (y + 18, y + 40):  # two gaps across it
+        img[gap:gap + 4, x - 5:x + 30] = 235
+    _, seg = segment(img)
+    boxes = digit_boxes(seg)
+    assert len(boxes) == 2
+    six = boxes[0]
+    assert six.box[3] >= 55 and six.pieced and not boxes[1].pieced
+
+
+@pytest.mark.parametrize("specks, digits", [
+    ([(M + 100 + 15 * i, M + 60) for i in range(8)], 0),  # a dashed line: specks in a row
+    ([(M + 150, M + 25), (M + 150, M + 75)], 0),          # two specks, far apart, one above the other
+    ([(M + 150 - 3 * i, M + 22 + 18 * i) for i in range(4)], 1),  # a dotted 1: a steep straight chain
+], ids=["dashes", "two-specks", "dotted-one"])
+def test_specks_make_a_digit_only_as_a_steep_straight_chain(specks, digits):
+    img = field_image()
+    for x, y in specks:
+        cv2.ellipse(img, (x, y), (3, 5), 0, 0, 360, 50, -1)
+    _, seg = segment(img)
+    boxes = digit_boxes(seg)
+    assert len(boxes) == digits
+    if digits:
+        assert boxes[0].pieced and boxes[0].box[3] >= 55
+
 @pytest.mark.parametrize("flag", [
     ((M + 173, M + 24), (M + 199, M + 22), 10),   # a heavy dash just right of the body
     ((M + 152, M + 31), (M + 214, M + 30), 4),    # a long one, sticking out far to the right
