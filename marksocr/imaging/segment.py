@@ -592,9 +592,7 @@ def _clusters(pieces: list[_Group], pad: float) -> list[tuple[_Group, list[_Grou
 
     for i, a in enumerate(pieces):
         for j in range(i + 1, len(pieces)):
-            b = pieces[j]
-            if (max(a.x, b.x) - min(a.x + a.w, b.x + b.w) <= pad
-                    and max(a.y, b.y) - min(a.y + a.h, b.y + b.h) <= pad):
+            if _near(a, pieces[j], pad):
                 parent[root(i)] = root(j)
     members: dict[int, list[_Group]] = {}
     for i, g in enumerate(pieces):
@@ -619,16 +617,24 @@ def _joined(g: _Group, specks: list[_Group]) -> _Group:
     return _Group(g.mask, g.x, g.y, g.w, g.h, joins=joins, pieced=True)
 
 
-def _broken_digits(small: list[_Group], least: float, box_h: int) -> tuple[list[_Group], list[_Group]]:
+def _near(a: _Group, b: _Group, pad: float) -> bool:
+    return (max(a.x, b.x) - min(a.x + a.w, b.x + b.w) <= pad
+            and max(a.y, b.y) - min(a.y + a.h, b.y + b.h) <= pad)
+
+
+def _broken_digits(small: list[_Group], big: list[_Group], least: float,
+                   box_h: int) -> tuple[list[_Group], list[_Group]]:
     """Digit-sized groups made of pieces each too small to count, and the small pieces left over:
     a pale or thin stroke that the ink threshold broke into dashes (a 6 in three bits), or a
     dotted ``1`` (specks in a steep straight chain). A decimal point or dust stands alone; a dash
-    of a printed line has no piece above or below it."""
+    of a printed line has no piece above or below it. Pieces that reach a ``big`` piece are left
+    to it (they are the rest of that digit, or specks beside it)."""
     tall = max(least, BROKEN_HEIGHT * box_h)
+    pad = BROKEN_GAP * box_h
     whole: list[_Group] = []
     rest: list[_Group] = []
-    for g, ms in _clusters(small, BROKEN_GAP * box_h):
-        if len(ms) >= 2 and g.h >= tall and g.w <= g.h:
+    for g, ms in _clusters(small, pad):
+        if len(ms) >= 2 and g.h >= tall and g.w <= g.h and not any(_near(g, b, pad) for b in big):
             g.pieced = True
             whole.append(g)
         else:
@@ -637,7 +643,8 @@ def _broken_digits(small: list[_Group], least: float, box_h: int) -> tuple[list[
     for g, ms in _clusters(rest, DOTTED_GAP * box_h):
         sub = g.mask[g.y:g.y + g.h, g.x:g.x + g.w]
         ys, xs = np.nonzero(sub)
-        if len(ms) >= 3 and g.h >= tall and g.w <= DOTTED_WIDTH * g.h and _linearity(xs, ys) >= EDGE_LINEARITY:
+        if (len(ms) >= 3 and g.h >= tall and g.w <= DOTTED_WIDTH * g.h and _linearity(xs, ys) >= EDGE_LINEARITY
+                and not any(_near(g, b, pad) for b in big)):
             whole.append(_joined(g, ms))
         else:
             left += ms
@@ -664,7 +671,7 @@ def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
     big = [c for c in comps if max(c.h, c.w) >= least]
     small = [c for c in comps if max(c.h, c.w) < least]
     if not cells:  # a pale digit broken into pieces each too small to count: together they do
-        whole, small = _broken_digits(small, least, box_h)
+        whole, small = _broken_digits(small, big, least, box_h)
         big += whole
     glyphs: list[Glyph] = []
     discarded = sum(c.area for c in small)

@@ -162,6 +162,18 @@ def test_specks_make_a_digit_only_as_a_steep_straight_chain(specks, digits):
     if digits:
         assert boxes[0].pieced and boxes[0].box[3] >= 55
 
+
+def test_specks_right_beside_a_digit_stay_with_it():
+    """A chain of specks touching a 1 (dust, a pen tapped beside it) is no second digit: pieces
+    that reach a digit are left to that digit."""
+    img = field_image()
+    sf.draw_digit(img, "1", M + 130, M + 20, 30, 60, thickness=4)
+    for i in range(3):
+        cv2.ellipse(img, (M + 159 - 2 * i, M + 24 + 20 * i), (3, 5), 0, 0, 360, 50, -1)
+    _, seg = segment(img)
+    boxes = digit_boxes(seg)
+    assert len(boxes) == 1 and not boxes[0].pieced
+
 @pytest.mark.parametrize("flag", [
     ((M + 173, M + 24), (M + 199, M + 22), 10),   # a heavy dash just right of the body
     ((M + 152, M + 31), (M + 214, M + 30), 4),    # a long one, sticking out far to the right
