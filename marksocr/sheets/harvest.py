@@ -238,8 +238,22 @@ def _sha256(path: Optional[Path]) -> Optional[str]:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path and Path(path).is_file() else None
 
 
+def _shown(path: Optional[Path]) -> Optional[str]:
+    """A file as the manifest (and so the model card) names it: relative to the checkout when it
+    lies inside it, else by its name alone (its sha256 identifies it; no one's home folder)."""
+    if path is None:
+        return None
+    from marksocr.paths import checkout_root
+
+    full = Path(path).resolve()
+    root = checkout_root()
+    if root is not None and full.is_relative_to(root.resolve()):
+        return full.relative_to(root.resolve()).as_posix()
+    return full.name
+
+
 def _template_summary(t: Template) -> dict[str, Any]:
-    return {"name": t.name, "file": str(t.path), "sha256": _sha256(t.path),
+    return {"name": t.name, "file": _shown(t.path), "sha256": _sha256(t.path),
             "reference_image_sha256": _sha256(t.reference_image)}
 
 
@@ -249,7 +263,7 @@ def _model_summary(model: Optional[Path]) -> dict[str, Any]:
 
     path = Path(model) if model else default_model_path()
     card = read_card(path)
-    return {"file": str(path), "version": card.get("version"), "sha256": card.get("sha256")}
+    return {"file": _shown(path), "version": card.get("version"), "sha256": card.get("sha256")}
 
 
 def _mnist_checksums(mnist_dir: Optional[Path]) -> dict[str, str]:

@@ -36,6 +36,9 @@ def test_harvest_writes_labelled_crops_that_train_reads(tmp_path, mnist_dir, cla
     assert manifest["counts"]["crops"] >= 4 * 20
     assert manifest["recipe"]["mnist_split"] == "train"
     assert manifest["model"]["version"] == classifier.version
+    # Files inside the checkout are named relative to it: the card carries no one's home folder.
+    assert manifest["recipe"]["templates"][0]["file"] == "resources/templates/marksocr_a4/template.json"
+    assert manifest["model"]["file"] == "models/digits.keras"
     assert manifest["mnist"] == dict(load_mnist("train", mnist_dir).checksums)
 
     # Each crop sits in the folder of the digit written there: the model agrees on nearly all.
