@@ -1,6 +1,8 @@
 """Digit segmentation of a cleaned field: ink components -> one box and crop per character.
 
-* connected components (contour boxes) of the cleaned ink mask, specks removed;
+* connected components (contour boxes) of the cleaned ink mask, specks removed, except where
+  pieces each too small to count make a digit together, away from any other digit (a pale
+  stroke broken into bits, a dotted ``1``: ``_broken_digits``; read less trusted, ``Glyph.pieced``);
 * broken strokes of one digit are grouped (strong horizontal overlap, or a small fragment
   right next to a digit);
 * touching digits (a group much wider than a digit) are split: first by MSER regions of the
@@ -513,7 +515,8 @@ def _crop(gray: GrayImage, g: _Group) -> GrayImage:
     if g.joins is not None:  # the pen's path between the specks of a dotted 1, in the specks' ink
         own = g.mask[g.y:g.y + g.h, g.x:g.x + g.w].astype(bool)
         drawn = g.joins[g.y:g.y + g.h, g.x:g.x + g.w].astype(bool) & ~own
-        region[drawn] = np.minimum(region[drawn], int(np.median(ink[own]))) if own.any() else region[drawn]
+        if own.any():
+            region[drawn] = np.minimum(region[drawn], int(np.median(ink[own])))
     return crop
 
 
