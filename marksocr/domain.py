@@ -62,16 +62,19 @@ def parse_number(text: str) -> Optional[float]:
     return float(text)
 
 
+def sum_of_marks(marks: Sequence[str]) -> Optional[float]:
+    """The sum of mark texts (an empty mark counts as 0); None when one is not a number."""
+    values = [parse_number(m) if m else 0.0 for m in marks]
+    return None if any(v is None for v in values) else math.fsum(v or 0.0 for v in values)
+
+
 def marks_add_up(marks: Sequence[str], totals: Sequence[str]) -> bool:
     """True when there are marks and a total and every total equals the sum of the marks
     (empty marks count as 0; any unreadable value: False)."""
-    if not marks or not totals:
+    s = sum_of_marks(marks) if marks and totals else None
+    if s is None:
         return False
-    values = [parse_number(m) if m else 0.0 for m in marks]
     written = [parse_number(t) for t in totals]
-    if any(v is None for v in values) or any(t is None for t in written):
-        return False
-    s = math.fsum(v for v in values if v is not None)
     return all(t is not None and abs(t - s) <= 1e-6 for t in written)
 
 

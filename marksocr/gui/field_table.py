@@ -31,7 +31,7 @@ def field_state(field: "FieldRecord", threshold: float) -> str:
         return "confirmed"
     if field.is_doubtful(threshold):
         return "doubtful"
-    return "adds up" if field.sum_backed and field.confidence < threshold else "ok"
+    return "adds up" if field.accepted_by_sum(threshold) else "ok"
 
 
 class FieldTableModel(QAbstractTableModel):

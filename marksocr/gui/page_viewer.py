@@ -162,7 +162,7 @@ class PageViewer(QGraphicsView):
         lines = [f"{field.name} ({field.kind}): {field.value or 'empty'}", f"confidence {field.confidence:.0%}"]
         if field.is_checked:
             lines.append("checked by the operator")
-        elif field.sum_backed and field.confidence < threshold:
+        elif field.accepted_by_sum(threshold):
             lines.append(SUM_BACKED_NOTE)
         lines.extend(field.reasons)
         return "\n".join(lines)

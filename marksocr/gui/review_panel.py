@@ -55,7 +55,7 @@ def digits_html(field: FieldRecord, threshold: float) -> str:
     if not field.digits:
         return "<i>no digits found in this field</i>"
     cells = []
-    backed = field.sum_backed and not field.is_doubtful(threshold)
+    backed = field.accepted_by_sum(threshold)
     for d in field.digits:
         colour = "#2e7d32" if d.confidence >= threshold else "#ef6c00" if backed else "#c62828"
         alts = "<br>".join(f"{html.escape(lbl)} {p:.0%}" for lbl, p in d.alternatives[1:3] if lbl and p >= 0.005)
@@ -64,7 +64,7 @@ def digits_html(field: FieldRecord, threshold: float) -> str:
                      f"<span style='color:{colour}'>{d.confidence:.0%}</span><br>"
                      f"<small style='color:#666'>{alts}</small></td>")
     table = "<table><tr>" + "".join(cells) + "</tr></table>"
-    if backed and any(d.confidence < threshold for d in field.digits):
+    if backed:
         table += f"<small style='color:#ef6c00'>{html.escape(SUM_BACKED_NOTE)}</small>"
     return table
 

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -582,10 +583,10 @@ DOTTED_WIDTH = 0.6
 """...no wider than this share of the chain's height."""
 
 
-def _clusters(pieces: list[_Group], pad: float) -> list[tuple[_Group, list[_Group]]]:
-    """``pieces`` joined where their boxes come within ``pad`` of each other, across and along:
-    each cluster as (its merged group, its pieces)."""
-    parent = list(range(len(pieces)))
+def linked_groups(count: int, linked: Callable[[int, int], bool]) -> list[list[int]]:
+    """Indices ``0..count-1`` in groups, two indices in one group when a chain of ``linked``
+    pairs joins them (union-find); groups in order of their first index, indices ascending."""
+    parent = list(range(count))
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -593,19 +594,25 @@ def _clusters(pieces: list[_Group], pad: float) -> list[tuple[_Group, list[_Grou
             i = parent[i]
         return i
 
-    for i, a in enumerate(pieces):
-        for j in range(i + 1, len(pieces)):
-            if _near(a, pieces[j], pad):
+    for i in range(count):
+        for j in range(i + 1, count):
+            if linked(i, j):
                 parent[root(i)] = root(j)
-    members: dict[int, list[_Group]] = {}
-    for i, g in enumerate(pieces):
-        members.setdefault(root(i), []).append(g)
+    groups: dict[int, list[int]] = {}
+    for i in range(count):
+        groups.setdefault(root(i), []).append(i)
+    return sorted(groups.values(), key=lambda g: g[0])
+
+
+def _clusters(pieces: list[_Group], pad: float) -> list[tuple[_Group, list[_Group]]]:
+    """``pieces`` joined where their boxes come within ``pad`` of each other, across and along:
+    each cluster as (its merged group, its pieces)."""
     out = []
-    for ms in members.values():
-        g = ms[0]
-        for m in ms[1:]:
-            g = g.merged(m)
-        out.append((g, ms))
+    for idx in linked_groups(len(pieces), lambda i, j: _near(pieces[i], pieces[j], pad)):
+        g = pieces[idx[0]]
+        for k in idx[1:]:
+            g = g.merged(pieces[k])
+        out.append((g, [pieces[k] for k in idx]))
     return out
 
 

@@ -13,12 +13,11 @@ them on candidate readings too.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Optional
 
-from marksocr.domain import FieldKind, FieldSpec, Template, parse_number
+from marksocr.domain import FieldKind, FieldSpec, Template, parse_number, sum_of_marks
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +100,9 @@ def check_sum(template: Template, texts: Mapping[str, str]) -> list[Issue]:
     totals = [f for f in template.fields if f.kind == FieldKind.TOTAL]
     if not marks or not totals:
         return []
-    values = [parse_number(texts.get(f.name, "")) if texts.get(f.name) else 0.0 for f in marks]
-    if any(v is None for v in values):
+    s = sum_of_marks([texts.get(f.name, "") for f in marks])
+    if s is None:
         return []  # unparseable marks are reported by check_field
-    s = math.fsum(values)
     issues = []
     for t in totals:
         tv = parse_number(texts.get(t.name, ""))

@@ -23,7 +23,7 @@ import numpy as np
 from marksocr.domain import GrayImage, PixelBox
 from marksocr.imaging.fields import ink_mask, normalize_illumination
 from marksocr.imaging.register import to_gray
-from marksocr.imaging.segment import segment_field
+from marksocr.imaging.segment import linked_groups, segment_field
 from marksocr.pipeline.glyphs import decide_glyphs, glyph_crops
 
 log = logging.getLogger(__name__)
@@ -68,32 +68,19 @@ def _ink(work: GrayImage) -> tuple[np.ndarray, GrayImage]:
 
 
 def _lines(stats: np.ndarray, min_h: int) -> list[list[int]]:
-    """Group component indices into text lines / strings (union-find on neighbour pairs)."""
+    """Group component indices into text lines / strings (neighbours of like height, side by side)."""
     idx = [i for i in range(1, len(stats)) if stats[i, 3] >= min_h]
-    parent = {i: i for i in idx}
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+    def neighbours(i: int, j: int) -> bool:
+        xa, ya, wa, ha = stats[idx[i], :4]
+        xb, yb, wb, hb = stats[idx[j], :4]
+        if not 0.5 <= ha / hb <= 2.0:
+            return False
+        v_ov = min(ya + ha, yb + hb) - max(ya, yb)
+        gap = max(xb - (xa + wa), xa - (xb + wb))
+        return bool(v_ov >= 0.5 * min(ha, hb) and gap <= 0.8 * max(ha, hb))
 
-    for a in idx:
-        xa, ya, wa, ha = stats[a, :4]
-        for b in idx:
-            if b <= a:
-                continue
-            xb, yb, wb, hb = stats[b, :4]
-            if not 0.5 <= ha / hb <= 2.0:
-                continue
-            v_ov = min(ya + ha, yb + hb) - max(ya, yb)
-            gap = max(xb - (xa + wa), xa - (xb + wb))
-            if v_ov >= 0.5 * min(ha, hb) and gap <= 0.8 * max(ha, hb):
-                parent[find(a)] = find(b)
-    groups: dict[int, list[int]] = {}
-    for i in idx:
-        groups.setdefault(find(i), []).append(i)
-    return list(groups.values())
+    return [[idx[k] for k in group] for group in linked_groups(len(idx), neighbours)]
 
 
 def read_free(image: np.ndarray, classifier: Any) -> list[DigitString]:

@@ -95,6 +95,11 @@ class FieldRecord:
             return True
         return self.confidence < threshold and not self.sum_backed
 
+    def accepted_by_sum(self, threshold: float) -> bool:
+        """Below ``threshold``, yet not doubtful: the sheet's marks add up to its total
+        (:attr:`sum_backed`). The review shows such a field as "adds up", not as ok or doubtful."""
+        return self.sum_backed and self.confidence < threshold and not self.is_doubtful(threshold)
+
 
 @dataclass(frozen=True)
 class SheetRecord:
