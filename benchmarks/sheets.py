@@ -124,9 +124,9 @@ def cache_name(template: Path, layout: str) -> str:
 
 
 def ensure_set(template: Path, layout: str, style: str, n: int, seed: int, cache: Path, workers: int = 1) -> Path:
-    from marksocr.sheets.synth import make_sheet_set
+    from marksocr.sheets.synth import GENERATOR_VERSION, make_sheet_set
 
-    d = cache / f"{layout}-{style}-n{n}-s{seed}"
+    d = cache / f"{layout}-{style}-n{n}-s{seed}-g{GENERATOR_VERSION}"
     if not (d / "truth.json").is_file():
         t = time.perf_counter()
         make_sheet_set(template, d, n, style=style, seed=seed, workers=workers)

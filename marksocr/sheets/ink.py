@@ -93,9 +93,13 @@ def glyph(image28: npt.NDArray[np.uint8], height: float, hand: Hand, rng: np.ran
 
 
 def _pen_width(alpha: Alpha, target: float, rng: Optional[np.random.Generator] = None) -> Alpha:
-    """Redraw the digit with a pen of about ``target`` px (MNIST stroke widths vary a lot, pens do not)."""
-    redrawn = strokes.redraw(alpha > 0.4, target, rng)
-    return redrawn if redrawn.any() else alpha
+    """Redraw the digit with a pen of about ``target`` px (MNIST stroke widths vary a lot, pens do not).
+
+    A digit whose ink is filled in keeps MNIST's strokes: its pen redraw would be another digit.
+    """
+    mask = alpha > 0.4
+    redrawn = strokes.redraw(mask, target, rng)  # drawn even when unused: same random draws either way
+    return redrawn if redrawn.any() and not strokes.filled_in(mask) else alpha
 
 
 def _shear_rotate(alpha: Alpha, shear: float, angle: float) -> Alpha:

@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 __all__ = ["DigitSource", "render_filled", "simulate_photo", "jpeg_round_trip", "random_values", "make_sheet_set",
            "make_sheet", "sheet_rng", "STYLES", "ANOMALIES"]
 
+# Bumped whenever the same (seed, index) would draw a different sheet, so that caches of
+# generated sets (benchmarks/sheets.py) are not reused across generators. 2: digits whose
+# ink is filled in keep MNIST's strokes (``ink._pen_width``).
+GENERATOR_VERSION = 2
+
 ANOMALIES = ("total_wrong", "mark_empty", "total_empty")
 """Kinds of deliberately inconsistent sheets (recorded as ``anomaly`` in the truth)."""
 STUDENT_INKS = ("blue", "dark_blue", "black", "blue_black")
@@ -186,6 +191,7 @@ def make_sheet(template: Template, digits: DigitSource, out: Path, style: str, s
     path = out / f"sheet_{index:04d}.{'png' if png else 'jpg'}"
     _write_image(path, sim.image, sim.jpeg_quality)
     record = {"sheet": path.name, "template": template.name, "style": style, "seed": seed, "index": index,
+              "generator": GENERATOR_VERSION,
               "values": values, "anomaly": anomaly, "consistent": anomaly == "",
               "total_matches_sum": _total_matches(template, values),
               "jpeg_quality": None if png else sim.jpeg_quality,
