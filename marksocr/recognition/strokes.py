@@ -19,7 +19,7 @@ import numpy.typing as npt
 # Ink deeper than this many times the typical half stroke is filled in, not a line (see
 # ``filled_in``). Chosen on MNIST test digits written by the sheet generator: at 1.7 the
 # generator keeps 20 % of digits as MNIST drew them, and the digits it redraws are no
-# longer misread for a lost loop (classifier error 1.10 -> 0.68 %, raw MNIST 0.48 %);
+# longer misread for a lost loop (classifier error 1.10 -> 0.70 %, raw MNIST 0.48 %);
 # at 2.2 it keeps 1.4 % and most filled loops are still lost.
 FILLED = 1.7
 

@@ -42,7 +42,7 @@ from marksocr.recognition.train import HARVEST_FORMAT as FORMAT
 from marksocr.recognition.train import HARVEST_MANIFEST as MANIFEST
 from marksocr.sheets.ink import DigitSource
 from marksocr.sheets.photo import STYLES, jpeg_round_trip, simulate
-from marksocr.sheets.synth import random_values, render_filled, sheet_rng
+from marksocr.sheets.synth import GENERATOR_VERSION, random_values, render_filled, sheet_rng
 from marksocr.template import load_template
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ def harvest(config: HarvestConfig, progress: Callable[[str], None] = print) -> d
         "format": FORMAT,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "recipe": {"seed": config.seed, "sheets_per_set": config.sheets, "styles": list(config.styles),
-                   "mnist_split": "train", "top_k_for_free_strings": TOP_K,
+                   "generator": GENERATOR_VERSION, "mnist_split": "train", "top_k_for_free_strings": TOP_K,
                    "templates": [_template_summary(t) for t in templates]},
         "model": _model_summary(config.model),
         "mnist": _mnist_checksums(config.mnist_dir),

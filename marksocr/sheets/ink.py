@@ -98,7 +98,9 @@ def _pen_width(alpha: Alpha, target: float, rng: Optional[np.random.Generator] =
     A digit whose ink is filled in keeps MNIST's strokes: its pen redraw would be another digit.
     """
     mask = alpha > 0.4
-    redrawn = strokes.redraw(mask, target, rng)  # drawn even when unused: same random draws either way
+    # Drawn even when unused, so this glyph takes the same random draws either way (the sheet's
+    # later draws still depend on the glyph's size).
+    redrawn = strokes.redraw(mask, target, rng)
     return redrawn if redrawn.any() and not strokes.filled_in(mask) else alpha
 
 

@@ -10,6 +10,7 @@ import pytest
 from marksocr.cli.main import main
 from marksocr.paths import resources_dir
 from marksocr.sheets.harvest import keep_crop
+from marksocr.sheets.synth import GENERATOR_VERSION
 
 
 def test_a_misread_crop_of_a_free_string_is_kept_only_when_it_looks_a_little_like_the_digit():
@@ -35,6 +36,7 @@ def test_harvest_writes_labelled_crops_that_train_reads(tmp_path, mnist_dir, cla
     # A sheet holds 8 + 5 id digits and 10 marks with a total: most fields are kept.
     assert manifest["counts"]["crops"] >= 4 * 20
     assert manifest["recipe"]["mnist_split"] == "train"
+    assert manifest["recipe"]["generator"] == GENERATOR_VERSION  # which handwriting the crops were cut from
     assert manifest["model"]["version"] == classifier.version
     # Files inside the checkout are named relative to it: the card carries no one's home folder.
     assert manifest["recipe"]["templates"][0]["file"] == "resources/templates/marksocr_a4/template.json"
