@@ -72,7 +72,7 @@ def test_generated_sheets_are_read(layout, sheet_sets, classifier):
     assert right / total >= 0.75, f"only {right}/{total} fields read right"
 
 
-@pytest.mark.xfail(strict=True, reason="known confident misread, not fixed: a 7 whose top hooks down at the left "
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known confident misread, not fixed: a 7 whose top hooks down at the left "
                    "(roll number 07657283, fifth digit) is read 9 at 0.998, so this scan is `auto` and wrong; "
                    "see benchmarks/RESULTS-sheets.md, thirteenth run. Passing means it was fixed: drop the mark.")
 def test_a_hooked_seven_does_not_make_a_wrong_auto_sheet(tmp_path, mnist_dir, classifier):
@@ -85,7 +85,8 @@ def test_a_hooked_seven_does_not_make_a_wrong_auto_sheet(tmp_path, mnist_dir, cl
     [(path, record)] = make_sheet_set(tpath, tmp_path, 1, style="scan", seed=77, mnist_dir=mnist_dir)
     reading = read_sheet(load_image(path), load_template(tpath), classifier, source=str(path), sha256="x")
     roll = next(f for f in reading.fields if f.name == "roll_no")
-    assert record["values"]["roll_no"] == "07657283"  # the sheet this test is about
+    if record["values"]["roll_no"] != "07657283":  # not an expected failure: the generator changed
+        pytest.fail(f"seed 77 no longer draws the sheet this test is about: {record['values']['roll_no']}")
     assert reading.status != SheetStatus.AUTO or roll.text == "07657283"
 
 

@@ -36,10 +36,10 @@ def test_pen_augmentation_keeps_the_digit_and_evens_its_strokes():
     assert max(_widths(out[15:40] / 255.0)) <= 8
 
 
-def _filled_six(stroke: int = 5) -> np.ndarray:
+def _filled_six() -> np.ndarray:
     """A 6 whose loop the pen filled in: a stem curving down into a solid disc."""
     mask = np.zeros((90, 70), np.uint8)
-    cv2.ellipse(mask, (45, 40), (22, 30), 0, 180, 260, 1, stroke)
+    cv2.ellipse(mask, (45, 40), (22, 30), 0, 180, 260, 1, 5)
     cv2.circle(mask, (35, 62), 16, 1, -1)
     return mask.astype(bool)
 
