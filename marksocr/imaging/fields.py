@@ -230,7 +230,13 @@ PALE_STROKE = 195
 """A digit-sized stroke with no pixel as dark as ``STRONG_INK`` is still writing when its darkest
 pixel is below this level (a thin ``1`` blurred by the camera: 176 beside digits at 110-130)."""
 PALE_MIN_HEIGHT = 0.4
-"""...and it is at least this share of the box height (smaller pale marks are smudges)."""
+"""...and it is at least this share of the box height (smaller pale marks are smudges), or, in a
+box much taller than the writing in it, :data:`PALE_OF_WRITING` x the tallest dark writing."""
+PALE_OF_WRITING = 0.6
+"""A thin pale ``4`` beside a dark ``5``, both a third of a tall table cell high, is a digit too
+(a mark ``4.5`` was read ``5``)."""
+PALE_FLOOR = 0.2
+"""...but never less than this share of the box height."""
 PALE_WEAK = 225
 """A pale stroke's pixels: lighter than ``WEAK_INK``, as a blurred thin ``1`` falls apart at 212."""
 
@@ -238,18 +244,31 @@ PALE_WEAK = 225
 def pale_strokes(norm: GrayImage, ink: np.ndarray, printed: np.ndarray, inner: PixelBox) -> np.ndarray:
     """Pale digit-sized strokes that the hysteresis threshold missed because no pixel of theirs
     reaches ``STRONG_INK``: components of ``norm < PALE_WEAK`` that are not ``ink``, keep clear of
-    printed lines, are darker than :data:`PALE_STROKE` somewhere and :data:`PALE_MIN_HEIGHT` tall."""
+    printed lines, are darker than :data:`PALE_STROKE` somewhere and tall enough for a digit."""
     h = inner[3]
-    weak = (norm < PALE_WEAK) & ~ink.astype(bool)
-    weak &= ~cv2.dilate(printed.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    near_print = cv2.dilate(printed.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    writing = ink.astype(bool) & ~near_print
+    weak = (norm < PALE_WEAK) & ~ink.astype(bool) & ~near_print
     n, labels, stats, _ = cv2.connectedComponentsWithStats(weak.astype(np.uint8), connectivity=8)
     if n <= 1:
         return np.zeros_like(ink)
     keep = np.zeros(n, bool)
     keep[np.unique(labels[norm < PALE_STROKE])] = True  # dark enough somewhere
-    keep &= stats[:, cv2.CC_STAT_HEIGHT] >= PALE_MIN_HEIGHT * h
+    keep &= stats[:, cv2.CC_STAT_HEIGHT] >= _pale_min_height(writing, inner)
     keep[0] = False
     return keep[labels].astype(ink.dtype)
+
+
+def _pale_min_height(writing: np.ndarray, inner: PixelBox) -> float:
+    """How tall a pale stroke must be: :data:`PALE_MIN_HEIGHT` x the box height, lowered to
+    :data:`PALE_OF_WRITING` x the tallest dark writing inside the box when that is shorter."""
+    x, y, w, h = inner
+    n, _, stats, _ = cv2.connectedComponentsWithStats(writing[y:y + h, x:x + w].astype(np.uint8), connectivity=8)
+    big = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= max(4, int((SPECK * min(h, w)) ** 2))]
+    tallest = int(big[:, cv2.CC_STAT_HEIGHT].max()) if len(big) else 0
+    if tallest == 0:
+        return PALE_MIN_HEIGHT * h
+    return min(PALE_MIN_HEIGHT * h, max(PALE_FLOOR * h, PALE_OF_WRITING * tallest))
 
 
 def filter_components(mask: np.ndarray, inner: PixelBox, cells: Optional[list[tuple[int, int]]] = None,

@@ -338,6 +338,32 @@ def test_a_pale_one_lighter_in_the_middle_stays_one_stroke():
     assert one.box[3] >= 50  # the whole stroke, not one half
 
 
+def test_a_pale_thin_digit_beside_a_dark_one_in_a_tall_cell_is_kept():
+    """A mark ``45`` a third of a tall table cell high: the 5 dark and thick, the 4 thin and pale
+    (about 180, never as dark as strong ink). The 4 is shorter than 0.4 of the cell, the old rule
+    for pale strokes, but as tall as the writing beside it: a digit, not a smudge."""
+    img = field_image(shade=False)
+    sf.draw_digit(img, "5", M + 200, M + 35, 22, 32, thickness=5)
+    pale = np.full_like(img, 255)
+    sf.draw_digit(pale, "4", M + 160, M + 35, 22, 32, thickness=2)
+    pale = cv2.GaussianBlur(pale, (0, 0), 0.8)
+    img = np.minimum(img, (150 + (pale.astype(np.float32) / 255.0) * 95).astype(np.uint8))
+    fi, seg = segment(img)
+    four = fi.normalized[M + 35:M + 68, M + 158:M + 184]
+    assert 150 < int(four.min()) < 195  # paler than strong ink anywhere
+    boxes = sorted(g.box[0] for g in digit_boxes(seg))
+    assert len(boxes) == 2 and boxes[0] < M + 180 < boxes[1]  # the 4 is found left of the 5
+
+
+def test_a_pale_smudge_beside_short_dark_writing_is_not_a_digit():
+    """The lowered height for pale strokes still leaves a small pale mark out."""
+    img = field_image(shade=False)
+    sf.draw_digit(img, "5", M + 200, M + 35, 22, 32, thickness=5)
+    cv2.line(img, (M + 150, M + 50), (M + 160, M + 55), 180, 2)  # pale, 6 px tall
+    _, seg = segment(img)
+    assert len(digit_boxes(seg)) == 1
+
+
 def test_a_seven_whose_bar_reaches_over_its_neighbours_is_cut_after_its_stem():
     """A run of three touching digits whose first is a 7 with a long top bar: the evenly spaced
     cut crossed only the thin bar, leaving a flat sliver (no digit) and a 7 stem glued to the
