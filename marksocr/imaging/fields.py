@@ -215,9 +215,14 @@ def clean_crop(gray: GrayImage, spec: FieldSpec, inner: PixelBox, crop_box: Pixe
     faint = faint_ink_levels(norm, lines if ref_m is None else lines | ref_m, inner)
     if faint is not None:  # pale ink (glare, light pencil, red ink in grey): thresholds from the field itself
         ink = ink_mask(norm, *faint)
+        # pale printed lines show up at these levels too, blurred wider than the fixed levels see them
+        lines = lines | cv2.dilate(line_mask(ink, inner, cells), np.ones((5, 5), np.uint8))
         clean = ink & (1 - lines) if ref_m is None else ink & (1 - lines) & (1 - ref_m)
     printed = lines if ref_m is None else lines | ref_m
-    clean = clean | pale_strokes(norm, ink, printed, inner)
+    # printed lines too pale for the ink levels (a thin border blurred by the camera) are still
+    # print: without this, a pale stroke as tall as the box was its right edge, read as a 1
+    printed = printed | line_mask((norm < PALE_WEAK).astype(np.uint8), inner, cells)
+    clean = clean | pale_strokes(norm, ink, printed, inner, cells)
     clean = filter_components(clean, inner, cells, printed=printed)
     cleaned = np.full_like(norm, 255)
     keep = cv2.dilate(clean, np.ones((3, 3), np.uint8)).astype(bool) & (norm < 235)
@@ -241,10 +246,12 @@ PALE_WEAK = 225
 """A pale stroke's pixels: lighter than ``WEAK_INK``, as a blurred thin ``1`` falls apart at 212."""
 
 
-def pale_strokes(norm: GrayImage, ink: np.ndarray, printed: np.ndarray, inner: PixelBox) -> np.ndarray:
+def pale_strokes(norm: GrayImage, ink: np.ndarray, printed: np.ndarray, inner: PixelBox,
+                 cells: Optional[list[tuple[int, int]]] = None) -> np.ndarray:
     """Pale digit-sized strokes that the hysteresis threshold missed because no pixel of theirs
     reaches ``STRONG_INK``: components of ``norm < PALE_WEAK`` that are not ``ink``, keep clear of
-    printed lines, are darker than :data:`PALE_STROKE` somewhere and tall enough for a digit."""
+    printed lines, are darker than :data:`PALE_STROKE` somewhere, tall enough for a digit and not
+    slivers along the box edges or comb lines."""
     h = inner[3]
     near_print = cv2.dilate(printed.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     writing = ink.astype(bool) & ~near_print
@@ -255,6 +262,7 @@ def pale_strokes(norm: GrayImage, ink: np.ndarray, printed: np.ndarray, inner: P
     keep = np.zeros(n, bool)
     keep[np.unique(labels[norm < PALE_STROKE])] = True  # dark enough somewhere
     keep &= stats[:, cv2.CC_STAT_HEIGHT] >= _pale_min_height(writing, inner)
+    keep &= ~_edge_slivers(stats, inner, cells)  # a piece of a pale border, too short to be found as a line
     keep[0] = False
     return keep[labels].astype(ink.dtype)
 
@@ -293,20 +301,28 @@ def filter_components(mask: np.ndarray, inner: PixelBox, cells: Optional[list[tu
     keep &= ~((np.minimum(ww, hh) <= 2) & (np.maximum(ww, hh) >= 4 * np.minimum(ww, hh)))
     inside = np.bincount(labels[y:y + h, x:x + w].ravel(), minlength=n)
     keep &= inside / np.maximum(area, 1) >= min_inside
-    tol = 0.1 * h
-    hugs = _against_print(labels, printed, h) if printed is not None else None
-    verticals = [(x, tol), (x + w, tol)] + ([(a, 0.05 * h) for a, _ in cells[1:]] if cells else [])
-    for i in np.nonzero(keep)[0]:
-        cx, cy, cw, ch, _a = stats[i]
-        mid_x, mid_y = cx + cw / 2.0, cy + ch / 2.0
-        if hugs is not None and not hugs[i]:
-            continue
-        if cw <= 0.1 * h and ch >= 2 * cw and any(abs(mid_x - vx) <= t for vx, t in verticals):
-            keep[i] = False
-        elif ch <= 0.1 * h and cw >= 2 * ch and min(abs(mid_y - y), abs(mid_y - (y + h))) <= tol:
-            keep[i] = False
+    sliver = _edge_slivers(stats, inner, cells)
+    if printed is not None:
+        sliver &= _against_print(labels, printed, h)
+    keep &= ~sliver
     keep[0] = False
     return keep[labels].astype(np.uint8)
+
+
+def _edge_slivers(stats: np.ndarray, inner: PixelBox, cells: Optional[list[tuple[int, int]]]) -> np.ndarray:
+    """Per component: thin, parallel to and lying along a box edge or a comb line?"""
+    x, y, w, h = inner
+    cx, cy, cw, ch = (stats[:, k].astype(float) for k in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP,
+                                                            cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    mid_x, mid_y = cx + cw / 2.0, cy + ch / 2.0
+    tol = 0.1 * h
+    verticals = [(x, tol), (x + w, tol)] + ([(a, 0.05 * h) for a, _ in cells[1:]] if cells else [])
+    near_v = np.zeros(len(stats), bool)
+    for vx, t in verticals:
+        near_v |= np.abs(mid_x - vx) <= t
+    upright = (cw <= 0.1 * h) & (ch >= 2 * cw) & near_v
+    flat = (ch <= 0.1 * h) & (cw >= 2 * ch) & (np.minimum(np.abs(mid_y - y), np.abs(mid_y - (y + h))) <= tol)
+    return upright | flat
 
 
 def _against_print(labels: np.ndarray, printed: np.ndarray, box_h: int) -> np.ndarray:

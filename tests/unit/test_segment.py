@@ -364,6 +364,46 @@ def test_a_pale_smudge_beside_short_dark_writing_is_not_a_digit():
     assert len(digit_boxes(seg)) == 1
 
 
+def test_pale_box_lines_of_a_pale_field_are_removed():
+    """A blurred photo of a table cell: the printed lines and the writing are both pale (no pixel
+    of either reaches strong ink), so the field's own, lower thresholds find the ink. The box
+    lines they find are printed lines too: none of them may be left for the digits."""
+    img = np.full((BOX_H + 2 * M, BOX_W + 2 * M), 255, np.uint8)
+    cv2.rectangle(img, (M + 8, M + 8), (M + BOX_W - 8, M + BOX_H - 8), 0, 8)  # the cell, inside the field box
+    sf.draw_digit(img, "2", M + 140, M + 25, 30, 55, thickness=6)
+    sf.draw_digit(img, "5", M + 190, M + 25, 30, 55, thickness=6)
+    img = cv2.GaussianBlur(img, (0, 0), 2.5)
+    img = (175 + img.astype(np.float32) / 255.0 * 70).astype(np.uint8)  # darkest ink about 175
+    fi, seg = segment(img)
+    assert fi.normalized[M + 25:M + 80, M + 140:M + 220].min() > 150  # too pale for the fixed levels
+    border = np.zeros_like(fi.clean)
+    cv2.rectangle(border, (M + 8, M + 8), (M + BOX_W - 8, M + BOX_H - 8), 1, 16)
+    assert (fi.clean & border).sum() == 0
+    assert len(digit_boxes(seg)) == 2
+
+
+@pytest.mark.parametrize("lost", [0, 45], ids=["whole-edge", "piece-of-edge"])
+def test_a_pale_box_edge_beside_dark_writing_is_not_a_digit(lost):
+    """A thin printed border blurred by the camera is paler than the ink levels, so it is not
+    found as a printed line; a pale stroke the height of the box at its right edge was read as
+    a 1 (``7`` became ``71``). With parts of the edge lost to glare, the piece left is too short
+    to be found as a line: a thin sliver along the edge, no digit either."""
+    img = np.full((BOX_H + 2 * M, BOX_W + 2 * M), 255, np.uint8)
+    e = M + BOX_W - 6  # the printed cell lies a little inside the field's box
+    cv2.rectangle(img, (M + 6, M + 6), (e, M + BOX_H - 6), 0, 2)
+    if lost:  # the top of the edge lost to glare, and its foot: the piece left touches no other line
+        img[M:M + lost, e - 3:e + 3] = 255
+        img[M + BOX_H - 12:M + BOX_H, e - 3:e + 3] = 255
+    img = cv2.GaussianBlur(img, (0, 0), 1.2)
+    img = (130 + img.astype(np.float32) / 255.0 * 115).astype(np.uint8)  # the border fades to about 185
+    sf.draw_digit(img, "7", M + 150, M + 20, 35, 60, thickness=6)
+    fi, seg = segment(img)
+    edge = fi.normalized[M + lost + 5:M + BOX_H - 15, e - 4:e + 4]
+    assert 150 < int(edge.min()) < 195  # the edge: no strong ink, dark enough for a pale stroke
+    assert fi.clean[:, e - 8:].sum() == 0
+    assert len(digit_boxes(seg)) == 1
+
+
 def test_a_seven_whose_bar_reaches_over_its_neighbours_is_cut_after_its_stem():
     """A run of three touching digits whose first is a 7 with a long top bar: the evenly spaced
     cut crossed only the thin bar, leaving a flat sliver (no digit) and a 7 stem glued to the
