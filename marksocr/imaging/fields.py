@@ -11,7 +11,9 @@ Steps (each result is kept in :class:`FieldImages` so a GUI or a test can look a
    table rules) found by morphological opening, vertical lines only where printed lines are
    expected (box edges, comb cell boundaries, or spanning the whole crop) so a handwritten ``1``
    survives; with a reference image, the registered blank layout's print is masked out too;
-5. pale writing (glare, light pencil, red ink in grey) gets thresholds from the field itself;
+5. pale writing (glare, light pencil, red ink in grey) gets thresholds from the field itself, and
+   the printed lines are looked for again at those levels; lone pale strokes are kept when they
+   are tall enough beside the dark writing and are not pale print along the box edges;
 6. one pass over the components drops specks, line slivers and residue hugging the box edges or
    comb lines, and ink lying mostly outside the writing box (labels, printed text).
 """
@@ -263,8 +265,32 @@ def pale_strokes(norm: GrayImage, ink: np.ndarray, printed: np.ndarray, inner: P
     keep[np.unique(labels[norm < PALE_STROKE])] = True  # dark enough somewhere
     keep &= stats[:, cv2.CC_STAT_HEIGHT] >= _pale_min_height(writing, inner)
     keep &= ~_edge_slivers(stats, inner, cells)  # a piece of a pale border, too short to be found as a line
+    keep &= ~_along_edges(labels, n, inner)  # a corner of a pale border (an L), read as .5 beside a total
     keep[0] = False
     return keep[labels].astype(ink.dtype)
+
+
+EDGE_BAND = 0.1
+"""Half-width of the band along the writing box's edges, as a share of the box height."""
+
+
+def _along_edges(labels: np.ndarray, n: int, inner: PixelBox) -> np.ndarray:
+    """Per component: a corner of the box's print? Most of its pixels lie in the band along the
+    writing box's edges, with a good share along a top or bottom edge and along a side (an L:
+    a pale ``1`` written close to one side is not a corner)."""
+    x, y, w, h = inner
+    t = max(2, int(round(EDGE_BAND * h)))
+    flat = np.zeros(labels.shape, bool)
+    upright = np.zeros(labels.shape, bool)
+    for yy in (y, y + h):
+        flat[max(0, yy - t):yy + t, max(0, x - t):x + w + t] = True
+    for xx in (x, x + w):
+        upright[max(0, y - t):y + h + t, max(0, xx - t):xx + t] = True
+    total = np.maximum(np.bincount(labels.ravel(), minlength=n), 1)
+    on_flat = np.bincount(labels[flat].ravel(), minlength=n)
+    on_upright = np.bincount(labels[upright].ravel(), minlength=n)
+    on_either = np.bincount(labels[flat | upright].ravel(), minlength=n)
+    return (on_either >= 0.6 * total) & (on_flat >= 0.25 * total) & (on_upright >= 0.25 * total)
 
 
 def _pale_min_height(writing: np.ndarray, inner: PixelBox) -> float:

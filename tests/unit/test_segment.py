@@ -404,6 +404,24 @@ def test_a_pale_box_edge_beside_dark_writing_is_not_a_digit(lost):
     assert len(digit_boxes(seg)) == 1
 
 
+def test_a_pale_corner_of_the_box_beside_short_writing_is_not_a_digit():
+    """Short dark writing in a tall box lowers the height a pale stroke needs; a pale corner of
+    the printed box (an L of its bottom and right edges, the rest lost to glare) then passed as a
+    stroke and a total ``52`` was read ``52.5``. Ink lying mostly along the box edges is print."""
+    img = np.full((BOX_H + 2 * M, BOX_W + 2 * M), 255, np.uint8)
+    e, b = M + BOX_W - 6, M + BOX_H - 6  # the printed cell's right and bottom edges
+    cv2.line(img, (e - 40, b), (e, b), 0, 2)
+    cv2.line(img, (e, b - 30), (e, b), 0, 2)
+    img = cv2.GaussianBlur(img, (0, 0), 1.2)
+    img = (130 + img.astype(np.float32) / 255.0 * 115).astype(np.uint8)
+    sf.draw_digit(img, "5", M + 230, M + 40, 20, 35, thickness=5)
+    sf.draw_digit(img, "2", M + 260, M + 40, 20, 35, thickness=5)
+    fi, seg = segment(img, point=True)
+    assert 150 < int(fi.normalized[b - 25:b + 2, e - 2:e + 3].min()) < 195  # pale, dark enough for a stroke
+    assert fi.clean[M + 78:, e - 45:].sum() == 0
+    assert len(seg.glyphs) == 2
+
+
 def test_a_seven_whose_bar_reaches_over_its_neighbours_is_cut_after_its_stem():
     """A run of three touching digits whose first is a 7 with a long top bar: the evenly spaced
     cut crossed only the thin bar, leaving a flat sliver (no digit) and a 7 stem glued to the
