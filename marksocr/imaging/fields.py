@@ -254,7 +254,6 @@ def pale_strokes(norm: GrayImage, ink: np.ndarray, printed: np.ndarray, inner: P
     reaches ``STRONG_INK``: components of ``norm < PALE_WEAK`` that are not ``ink``, keep clear of
     printed lines, are darker than :data:`PALE_STROKE` somewhere, tall enough for a digit and not
     slivers along the box edges or comb lines."""
-    h = inner[3]
     near_print = cv2.dilate(printed.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     writing = ink.astype(bool) & ~near_print
     weak = (norm < PALE_WEAK) & ~ink.astype(bool) & ~near_print
@@ -341,7 +340,7 @@ def _edge_slivers(stats: np.ndarray, inner: PixelBox, cells: Optional[list[tuple
     cx, cy, cw, ch = (stats[:, k].astype(float) for k in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP,
                                                             cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
     mid_x, mid_y = cx + cw / 2.0, cy + ch / 2.0
-    tol = 0.1 * h
+    tol = EDGE_BAND * h
     verticals = [(x, tol), (x + w, tol)] + ([(a, 0.05 * h) for a, _ in cells[1:]] if cells else [])
     near_v = np.zeros(len(stats), bool)
     for vx, t in verticals:
