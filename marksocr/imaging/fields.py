@@ -221,10 +221,14 @@ def clean_crop(gray: GrayImage, spec: FieldSpec, inner: PixelBox, crop_box: Pixe
         lines = lines | cv2.dilate(line_mask(ink, inner, cells), np.ones((5, 5), np.uint8))
         clean = ink & (1 - lines) if ref_m is None else ink & (1 - lines) & (1 - ref_m)
     printed = lines if ref_m is None else lines | ref_m
-    # printed lines too pale for the ink levels (a thin border blurred by the camera) are still
-    # print: without this, a pale stroke as tall as the box was its right edge, read as a 1
-    printed = printed | line_mask((norm < PALE_WEAK).astype(np.uint8), inner, cells)
-    clean = clean | pale_strokes(norm, ink, printed, inner, cells)
+    pale = pale_strokes(norm, ink, printed, inner, cells)
+    if pale.any():
+        # printed lines too pale for the ink levels (a thin border blurred by the camera) are still
+        # print: without this, a pale stroke as tall as the box was its right edge, read as a 1.
+        # Looked for only when there are pale strokes: most fields have none, and it takes time.
+        printed = printed | line_mask((norm < PALE_WEAK).astype(np.uint8), inner, cells)
+        pale = pale_strokes(norm, ink, printed, inner, cells)
+    clean = clean | pale
     clean = filter_components(clean, inner, cells, printed=printed)
     cleaned = np.full_like(norm, 255)
     keep = cv2.dilate(clean, np.ones((3, 3), np.uint8)).astype(bool) & (norm < 235)
@@ -262,6 +266,10 @@ def pale_strokes(norm: GrayImage, ink: np.ndarray, printed: np.ndarray, inner: P
         return np.zeros_like(ink)
     keep = np.zeros(n, bool)
     keep[np.unique(labels[norm < PALE_STROKE])] = True  # dark enough somewhere
+    keep &= stats[:, cv2.CC_STAT_HEIGHT] >= PALE_FLOOR * inner[3]
+    keep[0] = False
+    if not keep.any():  # the usual case: the checks below take time
+        return np.zeros_like(ink)
     keep &= stats[:, cv2.CC_STAT_HEIGHT] >= _pale_min_height(writing, inner)
     keep &= ~_edge_slivers(stats, inner, cells)  # a piece of a pale border, too short to be found as a line
     keep &= ~_along_edges(labels, n, inner)  # a corner of a pale border (an L), read as .5 beside a total
