@@ -386,7 +386,7 @@ def test_pale_box_lines_of_a_pale_field_are_removed():
 def test_a_pale_box_edge_beside_dark_writing_is_not_a_digit(lost):
     """A thin printed border blurred by the camera is paler than the ink levels, so it is not
     found as a printed line; a pale stroke the height of the box at its right edge was read as
-    a 1 (``7`` became ``71``). With parts of the edge lost to glare, the piece left is too short
+    a 1 (``10`` became ``101``). With parts of the edge lost to glare, the piece left is too short
     to be found as a line: a thin sliver along the edge, no digit either."""
     img = np.full((BOX_H + 2 * M, BOX_W + 2 * M), 255, np.uint8)
     e = M + BOX_W - 6  # the printed cell lies a little inside the field's box
