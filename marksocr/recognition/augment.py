@@ -54,11 +54,9 @@ def _thickness(img: npt.NDArray[np.uint8], rng: np.random.Generator) -> npt.NDAr
 
 def _pen(img: npt.NDArray[np.uint8], rng: np.random.Generator) -> npt.NDArray[np.uint8]:
     """The digit's strokes drawn again by a ball-point or gel pen: one width, slight pressure changes."""
-    mask = img > rng.uniform(70, 150)
-    if strokes.filled_in(mask):  # a filled loop would thin to a line: the label would be wrong
-        return img
-    redrawn = strokes.redraw(mask, rng.uniform(1.8, 6.0), rng, pressure=rng.uniform(0, 0.2))
-    if np.count_nonzero(redrawn > 0.5) < 30:
+    # None for a filled loop, which would thin to a line: the label would be wrong
+    redrawn = strokes.pen_redraw(img > rng.uniform(70, 150), rng.uniform(1.8, 6.0), rng, pressure=rng.uniform(0, 0.2))
+    if redrawn is None or np.count_nonzero(redrawn > 0.5) < 30:
         return img
     return (redrawn * 255).astype(np.uint8)
 

@@ -3,9 +3,9 @@
 MNIST digits were scanned from pencil and fountain pen and blurred when they were
 scaled to 28x28, so their strokes swell and fade. A ball-point or gel pen on an answer
 sheet draws nearly the same width everywhere. Training augmentation (``augment``)
-and the synthetic sheet generator (``marksocr.sheets.ink``) both use these helpers, and
-both leave a digit as it is when its ink is filled in (``filled_in``): redrawing it
-would change which digit it is.
+and the synthetic sheet generator (``marksocr.sheets.ink``) both redraw with ``pen_redraw``,
+which declines a digit whose ink is filled in (``filled_in``): redrawing it would change
+which digit it is.
 """
 
 from __future__ import annotations
@@ -56,12 +56,25 @@ def filled_in(mask: npt.NDArray[np.bool_]) -> bool:
     a 7, the closed loops of an 8 to a 6 or a 5. Filled in means: somewhere the ink is wider
     than ``FILLED`` times the digit's typical stroke (the median width along its skeleton).
     """
-    skeleton = thin(mask)
+    return _filled(mask, thin(mask))
+
+
+def _filled(mask: npt.NDArray[np.bool_], skeleton: npt.NDArray[np.bool_]) -> bool:
     if not skeleton.any():
         return False
     depth = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
     typical = float(np.median(depth[skeleton]))
     return bool((depth > max(FILLED * typical, 1.5)).any())
+
+
+def pen_redraw(mask: npt.NDArray[np.bool_], width: float, rng: Optional[np.random.Generator] = None,
+               pressure: float = 0.15) -> Optional[npt.NDArray[np.float32]]:
+    """:func:`redraw`, or None where a pen redraw would not be the same digit: the mask has no
+    strokes, or its ink is filled in (:func:`filled_in`). Takes the same random draws either way,
+    so what a generator draws after it does not depend on the answer. The mask is thinned once."""
+    skeleton = thin(mask)
+    alpha = _draw(skeleton, width, rng, pressure)
+    return None if not skeleton.any() or _filled(mask, skeleton) else alpha
 
 
 def redraw(mask: npt.NDArray[np.bool_], width: float, rng: Optional[np.random.Generator] = None,
@@ -71,13 +84,17 @@ def redraw(mask: npt.NDArray[np.bool_], width: float, rng: Optional[np.random.Ge
     With ``rng``, the width wanders by about ``pressure`` along the stroke, as a hand presses
     harder or lighter. A mask with no strokes gives all zeros.
     """
-    skeleton = thin(mask)
+    return _draw(thin(mask), width, rng, pressure)
+
+
+def _draw(skeleton: npt.NDArray[np.bool_], width: float, rng: Optional[np.random.Generator],
+          pressure: float) -> npt.NDArray[np.float32]:
     if not skeleton.any():
-        return np.zeros(mask.shape, np.float32)
+        return np.zeros(skeleton.shape, np.float32)
     dist = cv2.distanceTransform((~skeleton).astype(np.uint8), cv2.DIST_L2, 5)
     half = np.float32(max(width, 2.0) / 2)
     if rng is not None and pressure > 0:
-        h, w = mask.shape
+        h, w = skeleton.shape
         small = rng.normal(0, 1, (max(2, h // 12), max(2, w // 12))).astype(np.float32)
         half = half * (1 + pressure * cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC))
     return np.clip(half - dist + 0.5, 0.0, 1.0).astype(np.float32)

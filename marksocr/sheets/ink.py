@@ -97,11 +97,8 @@ def _pen_width(alpha: Alpha, target: float, rng: Optional[np.random.Generator] =
 
     A digit whose ink is filled in keeps MNIST's strokes: its pen redraw would be another digit.
     """
-    mask = alpha > 0.4
-    # Drawn even when unused, so this glyph takes the same random draws either way (the sheet's
-    # later draws still depend on the glyph's size).
-    redrawn = strokes.redraw(mask, target, rng)
-    return redrawn if redrawn.any() and not strokes.filled_in(mask) else alpha
+    redrawn = strokes.pen_redraw(alpha > 0.4, target, rng)  # the sheet's later draws still depend on the glyph's size
+    return alpha if redrawn is None else redrawn
 
 
 def _shear_rotate(alpha: Alpha, shear: float, angle: float) -> Alpha:

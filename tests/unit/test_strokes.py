@@ -69,3 +69,12 @@ def test_pen_augmentation_leaves_a_filled_loop_as_written():
     img = (_filled_six() * 255).astype(np.uint8)
     out = _pen(img, np.random.default_rng(1))
     assert np.array_equal(out, img)
+
+
+def test_declining_a_filled_loop_takes_the_same_random_draws_as_redrawing_it():
+    """The sheet generator's later draws must not depend on whether a digit was redrawn, or a
+    change to the rule would redraw every capture of every benchmark sheet after it."""
+    a, b = np.random.default_rng(5), np.random.default_rng(5)
+    assert strokes.pen_redraw(_filled_six(), 4.0, a) is None
+    strokes.redraw(_filled_six(), 4.0, b)
+    assert a.random() == b.random()
