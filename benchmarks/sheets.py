@@ -68,6 +68,8 @@ class SheetResult:
     suggested_ok: Optional[dict[str, bool]] = None
     """Per field: right when the reader's suggestion (sum-consistent decoding) is taken where it
     made one. None in results saved before this was recorded."""
+    blur: Optional[float] = None
+    """Page blur (``SheetReading.blur``); None when not measured or in results saved before it was."""
 
     @property
     def all_ok(self) -> bool:
@@ -174,17 +176,24 @@ def read_set(d: Path, template, classifier, options) -> list[SheetResult]:
         marks = [f.confidence for f in r.fields if f.kind not in (FieldKind.ROLL_NO, FieldKind.SUBJECT_CODE)]
         sum_conf = sum_posterior(template, r.fields) if r.status != SheetStatus.FAILED else None
         checks_ok = (r.status != SheetStatus.FAILED and r.registration_quality >= GOOD_REGISTRATION
-                     and not check_sheet(template, got))
+                     and not too_blurred(r.blur, options.max_blur) and not check_sheet(template, got))
         wrong = [f"{n}: {got.get(n)!r} != {truth.get(n, '')!r}" for n, v in ok.items() if not v]
         res = SheetResult(ok, {f.name: str(getattr(f.kind, "value", f.kind)) for f in template.fields}, r.status.value,
                           min(confs, default=1.0) if r.status != SheetStatus.FAILED else 0.0, checks_ok, secs, wrong,
-                          min(ids, default=1.0), min(marks, default=1.0), sum_conf, suggested_ok)
+                          min(ids, default=1.0), min(marks, default=1.0), sum_conf, suggested_ok, r.blur)
         if res.status == "auto" and not res.all_ok:
             log.warning("WRONG AUTO %s/%s: %s", d.name, rec["sheet"], wrong)
         elif wrong:
             log.info("%s/%s %s: %s %s", d.name, rec["sheet"], r.status.value, wrong, r.reasons[:3])
         results.append(res)
     return results
+
+
+def too_blurred(blur: Optional[float], limit: Optional[float] = None) -> bool:
+    """Whether a page of this blur goes to review for it (the reader's ``MAX_BLUR`` by default)."""
+    from marksocr.pipeline.reader import MAX_BLUR
+
+    return blur is not None and blur > (MAX_BLUR if limit is None else limit)
 
 
 def summarize(name: str, rs: list[SheetResult]) -> dict:
@@ -203,18 +212,19 @@ def summarize(name: str, rs: list[SheetResult]) -> dict:
         "auto": 100.0 * len(autos) / max(1, len(rs)),
         "wrong_auto": 100.0 * sum(not r.all_ok for r in autos) / max(1, len(autos)),
         "failed": sum(r.status == "failed" for r in rs),
+        "blurred": sum(too_blurred(r.blur) for r in rs),
         "s_per_sheet": sum(r.seconds for r in rs) / max(1, len(rs)),
     }
 
 
 def table(rows: list[dict]) -> str:
     kinds = ["roll_no", "subject_code", "mark", "total"]
-    head = ["set", "sheets", "fields %", "with suggestions %", *[f"{k} %" for k in kinds], "fully right %", "auto %", "wrong auto %", "failed", "s/sheet"]
+    head = ["set", "sheets", "fields %", "with suggestions %", *[f"{k} %" for k in kinds], "fully right %", "auto %", "wrong auto %", "failed", "too blurred", "s/sheet"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         sug = "-" if r.get("suggested") is None else f"{r['suggested']:.2f}"
         vals = [r["set"], str(r["sheets"]), f"{r['fields']:.2f}", sug, *[f"{r[k]:.2f}" if k in r else "-" for k in kinds],
-                f"{r['fully_right']:.1f}", f"{r['auto']:.1f}", f"{r['wrong_auto']:.2f}", str(r["failed"]), f"{r['s_per_sheet']:.2f}"]
+                f"{r['fully_right']:.1f}", f"{r['auto']:.1f}", f"{r['wrong_auto']:.2f}", str(r["failed"]), str(r.get("blurred", "-")), f"{r['s_per_sheet']:.2f}"]
         lines.append("| " + " | ".join(vals) + " |")
     return "\n".join(lines)
 

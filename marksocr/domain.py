@@ -198,6 +198,9 @@ class SheetReading:
     model_version: str = ""
     page_image: Optional[GrayImage] = field(default=None, repr=False, compare=False)
     """The registered (aligned) page, for display and evidence."""
+    blur: Optional[float] = None
+    """How blurred the registered page is (Gaussian sigma in its pixels, measured on the printed
+    layout); None when not measured. Not stored: when it sends the sheet to review, its reason is."""
     seconds: float = 0.0
     """Time spent reading this sheet."""
 

@@ -257,3 +257,22 @@ def test_a_lost_point_before_a_misread_five_is_still_a_half():
     assert q1.text == "7.5" and q1.digits[1].label == "." and q1.digits[-1].confidence <= 0.7
     assert r.status == SheetStatus.NEEDS_REVIEW and any("Q1: unsure character (0.50" in x for x in r.reasons)
     assert read(values, clf).status == SheetStatus.AUTO  # the total 34.5 settles them
+
+
+def test_a_blurred_photo_goes_to_review_saying_so(tmp_path):
+    import cv2
+
+    from marksocr.pipeline.reader import MAX_BLUR
+
+    ref = tmp_path / "blank.png"
+    cv2.imwrite(str(ref), sf.blank_page())
+    template = sf.template(reference=ref)
+    page = sf.filled_page(VALUES)
+    sharp = read_sheet(sf.photograph(page, tilt_deg=10, seed=4), template, ScriptedClassifier(labels_for(VALUES)),
+                       source="s.jpg")
+    shaken = read_sheet(sf.photograph(page, tilt_deg=10, blur=6.0, seed=4), template,
+                        ScriptedClassifier(labels_for(VALUES)), source="s.jpg")
+    assert sharp.status == SheetStatus.AUTO and sharp.blur is not None and sharp.blur <= 1.0, (sharp.blur, sharp.reasons)
+    assert {f.name: f.text for f in shaken.fields} == VALUES  # read right, confidently: only the blur is against it
+    assert shaken.blur > MAX_BLUR and shaken.status == SheetStatus.NEEDS_REVIEW
+    assert any(r.startswith("photo too blurred") and "retake" in r for r in shaken.reasons), shaken.reasons

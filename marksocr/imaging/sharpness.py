@@ -1,0 +1,153 @@
+"""How blurred a registered page is, measured on the printed layout it shares with the reference.
+
+Camera shake and missed focus smear the handwriting until digits are misread, and the digits
+alone do not show it: a smeared 3 can be a confident 5. The printed parts of the layout (titles,
+labels, rules, logos) are the same on every sheet and sharp on the reference image, so they show
+how much the photo has blurred them:
+
+* once per reference: pick up to ``PATCHES`` small patches, outside every field, that are rich in
+  printed edges in both directions, and blur each by Gaussians of each sigma in ``SIGMAS``;
+* per page: find each patch on the registered page (it may sit a few pixels off: curl, residual
+  misalignment), then score every blurred version by normalised cross-correlation at the best of
+  the 3x3 positions around it; patches matching nothing well (``MIN_MATCH``: handwriting spilled
+  over, glare) are left out. The sigma with the best mean score is the page's blur, in pixels of
+  the registered page.
+
+Cross-correlation ignores brightness and contrast, so shadows, grey print and paper tint do not
+count as blur. The figure is relative to the reference: a reference image that is itself blurred
+makes pages look sharper than they are. Motion blur (a line, not a disc) is matched by the
+Gaussian closest to it, about half its length in sigma.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Optional
+
+import cv2
+import numpy as np
+
+from marksocr.domain import GrayImage, Template
+from marksocr.imaging.features import load_reference
+
+SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
+"""Blurs tried, Gaussian sigma in pixels of the registered page."""
+
+PATCH = 40
+"""Side of a patch, in page pixels."""
+
+SHIFT = 6
+"""How far a patch is searched for around its reference position, in page pixels."""
+
+PATCHES = 40
+"""Most patches used (the ones with the most printed edges in their weaker direction)."""
+
+MIN_PATCHES = 6
+"""Fewer usable patches than this: the blur is not measured (None)."""
+
+MIN_MATCH = 0.5
+"""A patch whose best score is below this is not the printed layout on this page; left out."""
+
+FIELD_MARGIN = 10
+"""Page pixels kept clear around each field: handwriting is not on the reference."""
+
+_SEARCH_SIGMA = 1.5  # the blur the patches are located with: between sharp scans and shaken photos
+
+
+@dataclass(frozen=True)
+class BlurProbe:
+    """Patches of one reference image, ready to be compared with registered pages."""
+
+    positions: tuple[tuple[int, int], ...]
+    """(y, x) of each patch's top-left corner on the reference (and registered page)."""
+    versions: np.ndarray
+    """(patches, len(SIGMAS), PATCH*PATCH): each patch blurred by each sigma, zero mean, unit norm."""
+    located_by: np.ndarray
+    """(patches, PATCH, PATCH) float32: each patch as blurred by ``_SEARCH_SIGMA``, for locating it."""
+
+
+def blur_probe(reference: GrayImage, exclude: Iterable[tuple[int, int, int, int]] = ()) -> Optional[BlurProbe]:
+    """Choose the patches of ``reference`` (gray, at the registered page's size) that measure blur,
+    avoiding the rectangles ``exclude`` (x, y, width, height in pixels: the fields). None when the
+    layout has too little print outside the fields."""
+    ref = reference.astype(np.float32)
+    h, w = ref.shape
+    usable = np.zeros((h, w), bool)
+    edge = SHIFT + 1
+    usable[edge:h - edge - PATCH, edge:w - edge - PATCH] = True  # top-left corners whose search stays inside
+    free = np.ones((h, w), np.uint8)
+    for x, y, bw, bh in exclude:
+        free[max(0, y - FIELD_MARGIN):y + bh + FIELD_MARGIN, max(0, x - FIELD_MARGIN):x + bw + FIELD_MARGIN] = 0
+    gx = np.abs(cv2.Sobel(ref, cv2.CV_32F, 1, 0))
+    gy = np.abs(cv2.Sobel(ref, cv2.CV_32F, 0, 1))
+    ys, xs = np.arange(edge, h - edge - PATCH, PATCH), np.arange(edge, w - edge - PATCH, PATCH)
+    if not len(ys) or not len(xs):
+        return None
+    sums = [cv2.integral(a) for a in (gx, gy, free.astype(np.float32))]
+    y0, x0 = np.meshgrid(ys, xs, indexing="ij")
+
+    def box_sum(ii: np.ndarray) -> np.ndarray:
+        return ii[y0 + PATCH, x0 + PATCH] - ii[y0, x0 + PATCH] - ii[y0 + PATCH, x0] + ii[y0, x0]
+
+    ex, ey, clear = (box_sum(ii) for ii in sums)
+    weakest = np.minimum(ex, ey)  # edges both ways: a patch of only horizontal rules cannot place itself
+    weakest[clear < PATCH * PATCH] = 0
+    order = np.argsort(weakest, axis=None)[::-1][:PATCHES]
+    order = order[weakest.ravel()[order] > 0]
+    if len(order) < MIN_PATCHES:
+        return None
+    positions = tuple((int(y0.flat[i]), int(x0.flat[i])) for i in order)
+    blurred = [cv2.GaussianBlur(ref, (0, 0), s) if s > 0 else ref for s in SIGMAS]
+    versions = np.stack([np.stack([b[y:y + PATCH, x:x + PATCH].ravel() for b in blurred]) for y, x in positions])
+    search = cv2.GaussianBlur(ref, (0, 0), _SEARCH_SIGMA)
+    located_by = np.stack([search[y:y + PATCH, x:x + PATCH] for y, x in positions])
+    return BlurProbe(positions, _unit(versions), located_by)
+
+
+def page_blur(page: GrayImage, probe: BlurProbe) -> Optional[float]:
+    """The blur of ``page`` (registered, same size as the probe's reference): the Gaussian sigma,
+    in page pixels, whose blurred reference matches it best; None when too few patches match."""
+    img = page.astype(np.float32)
+    n = len(probe.positions)
+    around = np.zeros((n, 9, PATCH * PATCH), np.float32)
+    for i, (y, x) in enumerate(probe.positions):
+        window = img[y - SHIFT:y + PATCH + SHIFT, x - SHIFT:x + PATCH + SHIFT]
+        score = cv2.matchTemplate(window, probe.located_by[i], cv2.TM_CCOEFF_NORMED)
+        _, _, _, (bx, by) = cv2.minMaxLoc(score)
+        bx, by = min(max(bx, 1), 2 * SHIFT - 1), min(max(by, 1), 2 * SHIFT - 1)
+        k = 0
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                around[i, k] = window[by + dy:by + dy + PATCH, bx + dx:bx + dx + PATCH].ravel()
+                k += 1
+    scores = np.matmul(_unit(around), probe.versions.transpose(0, 2, 1)).max(axis=1)  # (patches, sigmas)
+    matched = scores.max(axis=1) >= MIN_MATCH
+    if matched.sum() < MIN_PATCHES:
+        return None
+    return float(SIGMAS[int(scores[matched].mean(axis=0).argmax())])
+
+
+def _unit(a: np.ndarray) -> np.ndarray:
+    """Zero mean, unit norm along the last axis (flat vectors stay zero)."""
+    a = a - a.mean(axis=-1, keepdims=True)
+    return (a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-3)).astype(np.float32)
+
+
+def layout_probe(template: Template, size: tuple[int, int]) -> Optional[BlurProbe]:
+    """The probe of ``template``'s reference image at the registered page's ``size`` (width,
+    height), fields left out; built once per layout. None without a reference image."""
+    if template.reference_image is None:
+        return None
+    w, h = size
+    fields = tuple((int(x * w), int(y * h), int(np.ceil(bw * w)), int(np.ceil(bh * h)))
+                   for x, y, bw, bh in (f.box for f in template.fields))
+    return _probe(str(template.reference_image), size, fields)
+
+
+@lru_cache(maxsize=8)
+def _probe(path: str, size: tuple[int, int], fields: tuple[tuple[int, int, int, int], ...]) -> Optional[BlurProbe]:
+    ref = load_reference(path)
+    if ref is None:
+        return None
+    return blur_probe(cv2.resize(ref, size, interpolation=cv2.INTER_AREA), fields)
