@@ -45,6 +45,8 @@ def summary_text(summary: Any) -> str:
     lines = summary.lines()
     failures = len(summary.failures)
     text = lines[0] + (f"; {failures} could not be read" if failures else "")
+    if summary.retake:
+        text += f"; {len(summary.retake)} too blurred, retake: {', '.join(summary.retake)}"
     return f"Cancelled (open the same photos again to finish): {text}" if summary.cancelled else text
 
 

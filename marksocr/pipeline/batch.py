@@ -92,6 +92,8 @@ class ScanSummary:
     sheet_ids: tuple[int, ...] = ()
     cancelled: bool = False
     seconds: float = 0.0
+    retake: tuple[str, ...] = ()
+    """Labels of sheets whose photo is too blurred to read reliably (stored, in review): take them again."""
 
     @property
     def ok(self) -> bool:
@@ -106,6 +108,9 @@ class ScanSummary:
             out.append("cancelled: run the same command again to finish the batch")
         for f in self.failures:
             out.append(f"FAILED {f.label}: {f.reason}")
+        if self.retake:
+            out.append(f"{len(self.retake)} photo(s) too blurred to read reliably, in review; retake: "
+                       + ", ".join(self.retake))
         return out
 
 
@@ -230,6 +235,7 @@ def scan_paths(
     counts = {s.value: 0 for s in (SheetStatus.AUTO, SheetStatus.NEEDS_REVIEW, SheetStatus.FAILED)}
     failures: list[ScanFailure] = []
     sheet_ids: list[int] = []
+    retake: list[str] = []
     pages = saved = skipped = 0
     cancelled = False
 
@@ -275,6 +281,8 @@ def scan_paths(
                 counts[SheetStatus.FAILED.value] += 1
                 report(index + 1, label, status, failures[-1].reason)
                 continue
+            if reading.blur is not None and read_options is not None and reading.blur > read_options.max_blur:
+                retake.append(label)
             page_png, crops = reading_pngs(reading, options.keep_page_images)
             result = database.save_reading(reading, template_id, field_pngs=crops, page_png=page_png,
                                            user=options.user)
@@ -287,7 +295,7 @@ def scan_paths(
     summary = ScanSummary(
         files=len(files), pages=pages, saved=saved, counts=counts, skipped=skipped,
         failures=tuple(failures), sheet_ids=tuple(sheet_ids), cancelled=cancelled,
-        seconds=time.monotonic() - started,
+        seconds=time.monotonic() - started, retake=tuple(retake),
     )
     log.info("scan: %s", summary.lines()[0])
     return summary

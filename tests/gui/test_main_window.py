@@ -309,3 +309,15 @@ def test_open_change_history_follows_a_batch_scan(qtbot, window, sheet_set, tmp_
     qtbot.waitUntil(lambda: {e.sheet_id for e in dialog.entries if e.action == "scan"} == scanned, timeout=10_000)
     labels = {dialog.table.item(r, 3).text() for r in range(dialog.table.rowCount())}
     assert {p.name for p in batch} <= labels
+
+
+def test_a_blurred_photo_is_named_for_a_retake_when_the_scan_ends(qtbot, window, sheet_set, tmp_path):
+    import cv2
+
+    sheet_dir, _truth = sheet_set
+    photo = cv2.imread(str(sorted(sheet_dir.glob("sheet_*"))[0]))
+    cv2.imwrite(str(tmp_path / "shaken.png"), cv2.GaussianBlur(photo, (0, 0), 8))
+    scan_and_wait(qtbot, window, [tmp_path / "shaken.png"])
+    assert window.scanner.last_summary.retake == ("shaken.png",)
+    assert "too blurred, retake: shaken.png" in window.statusBar().currentMessage()
+    assert any(r.startswith("photo too blurred") for r in window.review.sheet.reasons)

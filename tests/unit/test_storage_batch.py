@@ -84,3 +84,37 @@ def test_cancel_stops_between_pages_and_a_rerun_finishes(db, broken_files):
     assert len(db.list_sheets()) == 1
     rest = scan_paths([folder], make_template(), db, _never_loaded(), cancel=lambda: False)
     assert not rest.cancelled and len(db.list_sheets()) == 3
+
+
+class _Sevens:
+    """Reads every crop as a confident 7: what it reads does not matter here, only the blur."""
+
+    version = "sevens-1"
+
+    def predict_proba(self, crops):
+        import numpy as np
+
+        out = np.full((len(crops), 10), 1e-4)
+        out[:, 7] = 1.0
+        return out / out.sum(axis=1, keepdims=True)
+
+
+def test_a_blurred_photo_is_stored_for_review_and_listed_to_retake(db, tmp_path):
+    import cv2
+
+    import sheet_fakes as sf
+
+    cv2.imwrite(str(tmp_path / "blank.png"), sf.blank_page())
+    template = sf.template(reference=tmp_path / "blank.png")
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    page = sf.filled_page({"roll_no": "21012345", "Q1": "7"})
+    cv2.imwrite(str(folder / "sharp.png"), sf.photograph(page, seed=1))
+    cv2.imwrite(str(folder / "shaken.png"), sf.photograph(page, blur=6.0, seed=1))
+    summary = scan_paths([folder], template, db, _Sevens(), ScanOptions(threshold=0.9))
+    assert summary.retake == ("shaken.png",) and summary.ok
+    assert "retake: shaken.png" in summary.lines()[-1]
+    stored = {s.label: s for s in db.list_sheets()}
+    assert stored["shaken.png"].status.value == "needs_review"
+    assert any(r.startswith("photo too blurred") for r in stored["shaken.png"].reasons)
+    assert not any(r.startswith("photo too blurred") for r in stored["sharp.png"].reasons)
