@@ -176,7 +176,7 @@ def read_set(d: Path, template, classifier, options) -> list[SheetResult]:
         marks = [f.confidence for f in r.fields if f.kind not in (FieldKind.ROLL_NO, FieldKind.SUBJECT_CODE)]
         sum_conf = sum_posterior(template, r.fields) if r.status != SheetStatus.FAILED else None
         checks_ok = (r.status != SheetStatus.FAILED and r.registration_quality >= GOOD_REGISTRATION
-                     and not too_blurred(r.blur, options.max_blur) and not check_sheet(template, got))
+                     and not options.too_blurred(r.blur) and not check_sheet(template, got))
         wrong = [f"{n}: {got.get(n)!r} != {truth.get(n, '')!r}" for n, v in ok.items() if not v]
         res = SheetResult(ok, {f.name: str(getattr(f.kind, "value", f.kind)) for f in template.fields}, r.status.value,
                           min(confs, default=1.0) if r.status != SheetStatus.FAILED else 0.0, checks_ok, secs, wrong,
@@ -189,14 +189,9 @@ def read_set(d: Path, template, classifier, options) -> list[SheetResult]:
     return results
 
 
-def too_blurred(blur: Optional[float], limit: Optional[float] = None) -> bool:
-    """Whether a page of this blur goes to review for it (the reader's ``MAX_BLUR`` by default)."""
-    from marksocr.pipeline.reader import MAX_BLUR
-
-    return blur is not None and blur > (MAX_BLUR if limit is None else limit)
-
-
 def summarize(name: str, rs: list[SheetResult]) -> dict:
+    from marksocr.pipeline import ReadOptions
+
     by_kind: dict[str, list[bool]] = defaultdict(list)
     for r in rs:
         for n, ok in r.fields_ok.items():
@@ -212,7 +207,7 @@ def summarize(name: str, rs: list[SheetResult]) -> dict:
         "auto": 100.0 * len(autos) / max(1, len(rs)),
         "wrong_auto": 100.0 * sum(not r.all_ok for r in autos) / max(1, len(autos)),
         "failed": sum(r.status == "failed" for r in rs),
-        "blurred": sum(too_blurred(r.blur) for r in rs),
+        "blurred": sum(ReadOptions().too_blurred(r.blur) for r in rs),
         "s_per_sheet": sum(r.seconds for r in rs) / max(1, len(rs)),
     }
 

@@ -281,7 +281,7 @@ def scan_paths(
                 counts[SheetStatus.FAILED.value] += 1
                 report(index + 1, label, status, failures[-1].reason)
                 continue
-            if reading.blur is not None and read_options is not None and reading.blur > read_options.max_blur:
+            if read_options is not None and read_options.too_blurred(reading.blur):
                 retake.append(label)
             page_png, crops = reading_pngs(reading, options.keep_page_images)
             result = database.save_reading(reading, template_id, field_pngs=crops, page_png=page_png,

@@ -114,6 +114,10 @@ class ReadOptions:
         protected = summed and kind in (FieldKind.MARK, FieldKind.TOTAL)
         return max(0.0, self.threshold - self.sum_check_relief) if protected else self.threshold
 
+    def too_blurred(self, blur: Optional[float]) -> bool:
+        """Whether a page of this blur (``SheetReading.blur``; None: not measured) goes to review for it."""
+        return blur is not None and blur > self.max_blur
+
     def known_for(self, kind: "FieldKind | str") -> Optional[Collection[str]]:
         """The known list for a field of ``kind``, if any (roll numbers, subject codes)."""
         return (self.roll_numbers if kind == FieldKind.ROLL_NO
@@ -278,7 +282,7 @@ def judge(template: Template, fields: list[FieldReading], reg: RegistrationResul
     if reg.quality < options.min_registration_quality:
         sheet_reasons.append(f"poor registration (quality {reg.quality:.2f}, {reg.method})" + (f": {reg.reason}" if reg.reason else ""))
     blur = reg.details.get("blur")
-    if blur is not None and blur > options.max_blur:
+    if options.too_blurred(blur):
         sheet_reasons.append(f"photo too blurred to read reliably (blur {blur:.1f}, at most {options.max_blur:.1f} "
                              "expected): check every field, or retake it with the camera held still and in focus")
     sum_conf = sum_posterior(template, fields) if not issues else None
