@@ -1,4 +1,4 @@
-"""``marksocr train``, ``marksocr harvest`` and ``marksocr evaluate``: build and measure the digit model."""
+"""``marksocr train``, ``harvest``, ``ensemble`` and ``evaluate``: build and measure the digit model."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from marksocr.recognition.architectures import ARCHITECTURES
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     _register_train(sub)
     _register_harvest(sub)
+    _register_ensemble(sub)
     _register_evaluate(sub)
 
 
@@ -78,6 +79,24 @@ def _harvest(args: argparse.Namespace) -> int:
     c = manifest["counts"]
     print(f"{args.out}: {c['crops']} crops from {c['sheets']} sheets ({c['misread_crops']} misread by the model, "
           f"{c['fields_skipped']} fields skipped for a wrong digit count, {c['crops_dropped']} crops dropped)")
+    return 0
+
+
+def _register_ensemble(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("ensemble", help="average models trained apart into one model file",
+                       description="Combine models made by `marksocr train` on the same validation split (same "
+                                   "--seed) into one model: the mean of their calibrated logits, calibrated again. "
+                                   "Its card lists each member's card.")
+    p.add_argument("models", type=Path, nargs="+", help="model files (two or more)")
+    p.add_argument("--data", type=Path, help="folder of MNIST IDX .gz files")
+    p.add_argument("--out", type=Path, required=True, help="model file to write; the card goes beside it")
+    p.set_defaults(func=_ensemble)
+
+
+def _ensemble(args: argparse.Namespace) -> int:
+    from marksocr.recognition.ensemble import combine
+
+    combine(args.models, args.out, args.data, progress=lambda m: print(m, file=sys.stderr, flush=True))
     return 0
 
 

@@ -19,6 +19,7 @@ from marksocr.domain import ModelError
 from marksocr.paths import default_model_path
 from marksocr.recognition.calibration import softmax
 from marksocr.recognition.card import read_card
+from marksocr.recognition.ensemble import fold_members, is_ensemble
 from marksocr.recognition.folding import fold_batchnorm
 from marksocr.recognition.normalize import normalize_batch
 
@@ -38,7 +39,8 @@ class DigitClassifier:
         self.path = path
         self.temperature = float(card["temperature"])
         self._lock = threading.Lock()
-        self._fn = _compile(fold_batchnorm(model))  # same outputs, fewer ops per block
+        # same outputs, fewer ops per block
+        self._fn = _compile(fold_members(model, fold_batchnorm) if is_ensemble(model) else fold_batchnorm(model))
 
     @property
     def keras_model(self) -> Any:
