@@ -33,6 +33,8 @@ def _register_train(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     p.add_argument("--augment-pen", type=float, default=0.4,
                    help="share of augmented digits redrawn with an even-width pen, as ball-point writing (default: %(default)s)")
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--split-seed", type=int,
+                   help="seed of the validation split alone (default: --seed); models to be ensembled share it")
     p.add_argument("--out", type=Path, default=default_model_path(), help="model file to write (default: %(default)s); the card goes beside it")
     p.set_defaults(func=_train)
 
@@ -42,7 +44,7 @@ def _train(args: argparse.Namespace) -> int:
 
     config = TrainConfig(
         architecture=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        seed=args.seed, limit=args.limit, augment=False if args.no_augment else None,
+        seed=args.seed, split_seed=args.split_seed, limit=args.limit, augment=False if args.no_augment else None,
         data_dir=args.data, extra_dir=args.extra, init=args.init, out=args.out,
         augment_probability=args.augment_probability,
         augment_pen=args.augment_pen,
@@ -85,7 +87,7 @@ def _harvest(args: argparse.Namespace) -> int:
 def _register_ensemble(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     p = sub.add_parser("ensemble", help="average models trained apart into one model file",
                        description="Combine models made by `marksocr train` on the same validation split (same "
-                                   "--seed) into one model: the mean of their calibrated logits, calibrated again. "
+                                   "--split-seed, or --seed) into one model: the mean of their calibrated logits, calibrated again. "
                                    "Its card lists each member's card.")
     p.add_argument("models", type=Path, nargs="+", help="model files (two or more)")
     p.add_argument("--data", type=Path, help="folder of MNIST IDX .gz files")

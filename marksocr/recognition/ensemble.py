@@ -59,12 +59,19 @@ def fold_members(model: Any, fold: Callable[[Any], Any]) -> Any:
     return assemble(members, scales) if members else model
 
 
+def _split(card: dict[str, Any]) -> tuple[Any, Any]:
+    """(split seed, validation size) of a model's recipe: which digits it was validated on."""
+    recipe = card.get("recipe", {})
+    seed = recipe.get("split_seed")
+    return (recipe.get("seed") if seed is None else seed), recipe.get("validation")
+
+
 def combine(paths: Sequence[Path], out: Path, data_dir: Optional[Path] = None,
             progress: Callable[[str], None] = print) -> dict[str, Any]:
     """Write the ensemble of the models at ``paths`` to ``out`` with its card; return the card.
 
     The average is calibrated on the validation digits of the members' common split (their
-    recipes' ``seed`` and ``validation``); members trained on other splits are refused, since
+    recipes' split seed and ``validation``); members trained on other splits are refused, since
     one member's validation digits would be another's training digits.
     """
     from marksocr.recognition.classifier import DigitClassifier
@@ -75,14 +82,14 @@ def combine(paths: Sequence[Path], out: Path, data_dir: Optional[Path] = None,
     members = [DigitClassifier.load(p) for p in paths]
     keep = ("version", "sha256", "architecture", "temperature", "recipe", "data", "metrics", "parent", "created")
     member_cards = [{k: m.card[k] for k in keep if k in m.card} for m in members]  # before ``out`` may replace one
-    splits = {(m.card.get("recipe", {}).get("seed"), m.card.get("recipe", {}).get("validation")) for m in members}
+    splits = {_split(m.card) for m in members}
     if len(splits) != 1 or None in next(iter(splits)):
-        raise DataError("the models were not trained on the same validation split (recipe seed and validation "
-                        f"differ: {sorted(map(str, splits))}); retrain one with the other's --seed")
+        raise DataError("the models were not trained on the same validation split (recipe split seed and "
+                        f"validation differ: {sorted(map(str, splits))}); retrain one with --split-seed")
     seed, validation = next(iter(splits))
     progress(f"combining {len(members)} models; calibrating on the {validation} validation digits of seed {seed}")
     model = assemble([m.keras_model for m in members], [m.temperature for m in members])
-    prepared = prepare(TrainConfig(seed=int(seed), validation=int(validation), data_dir=data_dir))
+    prepared = prepare(TrainConfig(split_seed=int(seed), validation=int(validation), data_dir=data_dir))
     logits = model.predict(prepared.val_images[..., None], batch_size=1024, verbose=0)
     temperature = fit_temperature(logits, prepared.val_labels)
     val_accuracy = float((logits.argmax(axis=1) == prepared.val_labels).mean())
@@ -95,7 +102,7 @@ def combine(paths: Sequence[Path], out: Path, data_dir: Optional[Path] = None,
         "version": f"{ARCHITECTURE}-{dt.date.today():%Y%m%d}-{file_sha256(out)[:8]}",
         "architecture": ARCHITECTURE,
         "temperature": temperature,
-        "recipe": {"members": [str(p) for p in paths], "seed": seed, "validation": validation,
+        "recipe": {"members": [str(p) for p in paths], "split_seed": seed, "validation": validation,
                    "combination": "mean of each member's logits / its temperature, calibrated again"},
         "members": member_cards,
         "metrics": metrics,

@@ -45,6 +45,7 @@ class TrainConfig:
     learning_rate: float = 2e-3
     validation: int = 5000
     seed: int = 2026
+    split_seed: Optional[int] = None  # which digits are held out for validation (default: ``seed``)
     limit: Optional[int] = None
     augment: Optional[bool] = None  # default: on for "default", off for the baselines
     augment_probability: float = 0.5
@@ -105,7 +106,7 @@ def load_extra(directory: Path) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.u
 
 def prepare(config: TrainConfig) -> Prepared:
     data: DigitSet = load_mnist("train", config.data_dir)
-    rng = np.random.default_rng(config.seed)
+    rng = np.random.default_rng(config.seed if config.split_seed is None else config.split_seed)
     order = rng.permutation(len(data))
     n_val = min(config.validation, len(order) // 5)
     val_idx, train_idx = order[:n_val], order[n_val:]

@@ -14,9 +14,9 @@ from marksocr.recognition.mnist import load_mnist
 from marksocr.recognition.normalize import normalize_batch
 
 
-def _train(mnist_dir, out, arch, seed):
+def _train(mnist_dir, out, arch, seed, *more):
     args = ["train", "--data", str(mnist_dir), "--epochs", "1", "--limit", "1500", "--arch", arch,
-            "--seed", str(seed), "--out", str(out)]
+            "--seed", str(seed), *more, "--out", str(out)]
     assert main(args) == 0
     return out
 
@@ -24,7 +24,7 @@ def _train(mnist_dir, out, arch, seed):
 @pytest.fixture(scope="module")
 def members(tmp_path_factory, mnist_dir):
     d = tmp_path_factory.mktemp("members")
-    return (_train(mnist_dir, d / "a.keras", "seed003", 5), _train(mnist_dir, d / "b.keras", "mlp", 5),
+    return (_train(mnist_dir, d / "a.keras", "seed003", 5), _train(mnist_dir, d / "b.keras", "mlp", 6, "--split-seed", "5"),
             _train(mnist_dir, d / "c.keras", "mlp", 6))
 
 
@@ -37,7 +37,7 @@ def test_the_ensemble_is_the_calibrated_mean_of_its_members(tmp_path, mnist_dir,
     assert card["architecture"] == "ensemble"
     assert [m["architecture"] for m in card["members"]] == ["seed003", "mlp"]
     assert card["members"][0]["sha256"] == json.loads(a.with_suffix(".json").read_text())["sha256"]
-    assert card["recipe"]["seed"] == 5 and card["metrics"]["test_digits"] == 10_000
+    assert card["recipe"]["split_seed"] == 5 and card["metrics"]["test_digits"] == 10_000
 
     ens, ma, mb = DigitClassifier.load(out), DigitClassifier.load(a), DigitClassifier.load(b)
     test = load_mnist("test", mnist_dir)
