@@ -97,19 +97,34 @@ side of a wide ``4`` is not (the classifier is overconfident on such halves)."""
 
 
 ONE_BESIDE_PRIOR = 0.4
-"""One-digit prior of a glyph that has a cut leaving a narrow, straight, confidently read ``1`` at
-its left and a ``0`` beside it (a ``10`` written tight, read whole as ``0``). A straight stroke
-beside a closed loop is strong evidence of two digits; the call stays close, so it goes to review.
-Only for a ``0``: on the tuning sheets the same rule turned a ``2`` with a straight-ish start into
-``12``."""
+"""One-digit prior of a glyph that has a cut leaving a narrow, straight, confidently read ``1``
+beside a whole digit: at its left beside a ``0`` (a ``10`` written tight, read whole as ``0``), or
+at its right beside the digit the whole glyph reads as, when that digit has no straight stroke on
+its right (:data:`ONE_AFTER`: a ``61`` whose 1 touches the loop, read whole as ``6``). A straight
+stroke beside a complete digit is strong evidence of two digits; the call stays close, so it goes
+to review. At the left only for a ``0``: on the tuning sheets the same rule turned a ``2`` with a
+straight-ish start into ``12``."""
+
+ONE_AFTER = frozenset({0, 2, 3, 5, 6})
+"""Digits whose right side is a curve, so a straight stroke cut off their right is not theirs
+(a ``4``'s or ``9``'s stem, a ``7``'s diagonal are). Not an ``8``: a slanted one's right side
+is often straight enough, and on the tuning sheets it was cut into ``81``."""
 
 
-def _one_beside(g: Glyph, cuts: Sequence[tuple[Sequence[Glyph], np.ndarray]]) -> bool:
-    """Whether a 2-way cut of ``g`` leaves a narrow straight ``1`` (p >= 0.9) left of a ``0``."""
+def _one_beside(g: Glyph, cuts: Sequence[tuple[Sequence[Glyph], np.ndarray]], whole: int) -> bool:
+    """Whether a 2-way cut of ``g`` leaves a narrow straight ``1`` (p >= 0.9) left of a ``0``, or
+    right of the digit ``whole`` the glyph reads as (one of :data:`ONE_AFTER`)."""
     for alt, pp in cuts:
-        if (len(alt) == 2 and alt[0].box[2] <= 0.25 * g.box[2] and int(np.argmax(pp[0])) == 1
-                and int(np.argmax(pp[1])) == 0 and float(pp[0].max()) >= 0.9
-                and stroke_linearity(alt[0].crop) >= EDGE_LINEARITY):
+        if len(alt) != 2:
+            continue
+        labels = [int(np.argmax(q)) for q in pp]
+        if labels == [1, 0] and alt[0].box[2] <= 0.25 * g.box[2]:
+            one = 0
+        elif labels == [whole, 1] and whole in ONE_AFTER and alt[1].box[2] <= 0.4 * g.box[2]:
+            one = 1
+        else:
+            continue
+        if float(pp[one].max()) >= 0.9 and stroke_linearity(alt[one].crop) >= EDGE_LINEARITY:
             return True
     return False
 
@@ -257,7 +272,7 @@ def _glyph_options(glyphs: Sequence[Glyph], probs: np.ndarray, first: int, count
         if count is not None:  # a cut that overshoots the count even with every other glyph whole
             cuts = [(alt, pp) for alt, pp in cuts if n_whole - 1 + len(alt) <= count[1]]
         prior = one_digit_prior(g.box[2] / max(1.0, g.box[3]), int(np.argmax(p)))
-        if _one_beside(g, cuts):
+        if _one_beside(g, cuts, int(np.argmax(p))):
             prior = min(prior, ONE_BESIDE_PRIOR)
         blank = float(p.max()) <= BLANK_MAX_PROB
         opts = [_Option(None, p, 0 if blank else 1, prior * float(p.max()))]

@@ -117,6 +117,32 @@ def test_a_one_written_tight_against_a_zero_reads_ten(classifier, ink, blur):
 
 
 
+@pytest.mark.parametrize("shift, ink, blur", [(0, 0, 0), (2, 0, 0), (2, 150, 5)],
+                         ids=["dark-touching", "dark-grazing", "pale-blurred"])
+def test_a_one_written_against_the_loop_of_a_six_reads_sixty_one(classifier, shift, ink, blur):
+    """A straight 1 leaning on the right of a 6's loop leaves the glyph hardly wider than a 6,
+    and the classifier reads it whole as a 6 (a total ``61`` read ``6`` on a blurred photo of an
+    unseen layout). A 6 has no straight stroke on its right, so the cut that leaves a straight,
+    confident 1 there must win, though unsure."""
+    bw, bh, m = 360, 100, 18
+    img = np.full((bh + 2 * m, bw + 2 * m), 235, np.uint8)
+    cv2.rectangle(img, (m, m), (m + bw, m + bh), 40, 2)
+    cv2.ellipse(img, (m + 160, m + 62), (22, 20), 0, 0, 360, ink, 4, cv2.LINE_AA)  # the loop
+    cv2.ellipse(img, (m + 178, m + 62), (40, 42), 0, 180, 265, ink, 4, cv2.LINE_AA)  # its stem
+    cv2.line(img, (m + 194 + shift, m + 28), (m + 180 + shift, m + 84), ink, 4, cv2.LINE_AA)
+    if blur:
+        img = cv2.GaussianBlur(img, (0, 0), blur / 3)
+    spec = FieldSpec("total", FieldKind.TOTAL, (0, 0, 1, 1), max=99)
+    fi = clean_crop(img, spec, (m, m, bw, bh), (0, 0, img.shape[1], img.shape[0]))
+    seg = segment_field(fi.clean, fi.cleaned, fi.inner, allow_point=True)
+    assert [g.kind for g in seg.glyphs] == ["digit"]  # one glyph: the 1 touches the 6
+    probs = classifier.predict_proba(glyph_crops(seg.glyphs))
+    assert int(np.argmax(probs[0])) == 6  # read whole, it is a 6
+    valid = _validator(spec, Template(name="t", fields=(spec,)))
+    digits = decide_glyphs(seg.glyphs, probs, 0, count=(1, 2), valid=valid)
+    assert "".join(d.label for d in digits) == "61"
+    assert max(d.confidence for d in digits) < 0.9
+
 def test_a_dotted_one_reads_one_but_is_never_sure(classifier):
     """A quick downstroke the pen skipped along leaves a column of specks, each too small for a
     digit: the reader joins them into a 1 (a mark of 11 was read 1), but the joining is a guess
