@@ -75,7 +75,7 @@ def combine(paths: Sequence[Path], out: Path, data_dir: Optional[Path] = None,
     one member's validation digits would be another's training digits.
     """
     from marksocr.recognition.classifier import DigitClassifier
-    from marksocr.recognition.train import TrainConfig, _score, prepare
+    from marksocr.recognition.train import TrainConfig, keras_version, prepare, score_saved
 
     if len(paths) < 2:
         raise DataError("an ensemble needs at least two models")
@@ -96,18 +96,19 @@ def combine(paths: Sequence[Path], out: Path, data_dir: Optional[Path] = None,
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)
-    write_card(out, {"version": "unscored", "temperature": temperature})
-    metrics = {**_score(out, data_dir), "validation_accuracy": val_accuracy}
+    metrics = {**score_saved(out, temperature, data_dir), "validation_accuracy": val_accuracy}
     card = {
         "version": f"{ARCHITECTURE}-{dt.date.today():%Y%m%d}-{file_sha256(out)[:8]}",
         "architecture": ARCHITECTURE,
         "temperature": temperature,
         "recipe": {"members": [str(p) for p in paths], "split_seed": seed, "validation": validation,
                    "combination": "mean of each member's logits / its temperature, calibrated again"},
+        "data": {"mnist": prepared.checksums, "validation_digits": int(len(prepared.val_labels))},
         "members": member_cards,
         "metrics": metrics,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "marksocr_version": __version__,
+        "keras_version": keras_version(),
         "parameters": int(model.count_params()),
     }
     write_card(out, card)

@@ -246,7 +246,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print, verbose:
         "history": history,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "marksocr_version": __version__,
-        "keras_version": _keras_version(),
+        "keras_version": keras_version(),
         "parameters": int(model.count_params()),
     }
     if config.init:
@@ -259,7 +259,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print, verbose:
     return card
 
 
-def _score(model_path: Path, data_dir: Optional[Path]) -> dict[str, Any]:
+def score_model(model_path: Path, data_dir: Optional[Path]) -> dict[str, Any]:
     """MNIST test accuracy and ECE of a saved model, fed as users feed it (dark-on-light crops)."""
     from marksocr.recognition.classifier import DigitClassifier
 
@@ -273,10 +273,16 @@ def _score(model_path: Path, data_dir: Optional[Path]) -> dict[str, Any]:
     }
 
 
-def _test_metrics(out: Path, temperature: float, config: TrainConfig, history: dict[str, list[float]], seconds: float) -> dict[str, Any]:
+def score_saved(out: Path, temperature: float, data_dir: Optional[Path]) -> dict[str, Any]:
+    """:func:`score_model` of a model just saved at ``out``, loaded through a provisional card
+    (the loader needs one) that the caller then replaces with the full card."""
     write_card(out, {"version": "unscored", "temperature": temperature})
+    return score_model(out, data_dir)
+
+
+def _test_metrics(out: Path, temperature: float, config: TrainConfig, history: dict[str, list[float]], seconds: float) -> dict[str, Any]:
     return {
-        **_score(out, config.data_dir),
+        **score_saved(out, temperature, config.data_dir),
         "validation_accuracy": float(history.get("val_accuracy", [float("nan")])[-1]),
         "training_seconds": round(seconds, 1),
     }
@@ -290,7 +296,7 @@ def rescore_card(model_path: Path, data_dir: Optional[Path] = None) -> dict[str,
     from marksocr.recognition.card import read_card
 
     card = read_card(model_path)
-    fresh = _score(model_path, data_dir)
+    fresh = score_model(model_path, data_dir)
     previous = {k: card["metrics"].get(k) for k in fresh}
     card.setdefault("metrics_history", []).append(
         {**previous, "replaced": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
@@ -329,7 +335,7 @@ def _extra_summary(directory: Path) -> dict[str, Any]:
     return {"folder": str(directory), "source": "marksocr harvest", **{k: manifest[k] for k in keep if k in manifest}}
 
 
-def _keras_version() -> str:
+def keras_version() -> str:
     import keras
 
     return str(keras.__version__)

@@ -38,6 +38,9 @@ def test_the_ensemble_is_the_calibrated_mean_of_its_members(tmp_path, mnist_dir,
     assert [m["architecture"] for m in card["members"]] == ["seed003", "mlp"]
     assert card["members"][0]["sha256"] == json.loads(a.with_suffix(".json").read_text())["sha256"]
     assert card["recipe"]["split_seed"] == 5 and card["metrics"]["test_digits"] == 10_000
+    # which digits it was calibrated on, as a trained model's card says
+    assert card["data"]["mnist"] == json.loads(a.with_suffix(".json").read_text())["data"]["mnist"]
+    assert card["data"]["validation_digits"] > 0
 
     ens, ma, mb = DigitClassifier.load(out), DigitClassifier.load(a), DigitClassifier.load(b)
     test = load_mnist("test", mnist_dir)
