@@ -12,18 +12,14 @@ its card lists the members' cards, so the recipe of every part is on record.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-import numpy as np
-
-from marksocr import __version__
 from marksocr.domain import DataError
 from marksocr.recognition.architectures import INPUT_SHAPE
 from marksocr.recognition.calibration import fit_temperature
-from marksocr.recognition.card import file_sha256, write_card
+from marksocr.recognition.card import write_card
 
 ARCHITECTURE = "ensemble"
 _MEMBER = "member_{}"
@@ -75,7 +71,7 @@ def combine(paths: Sequence[Path], out: Path, data_dir: Optional[Path] = None,
     one member's validation digits would be another's training digits.
     """
     from marksocr.recognition.classifier import DigitClassifier
-    from marksocr.recognition.train import TrainConfig, keras_version, prepare, score_saved
+    from marksocr.recognition.train import TrainConfig, card_stamp, prepare, score_saved
 
     if len(paths) < 2:
         raise DataError("an ensemble needs at least two models")
@@ -98,18 +94,13 @@ def combine(paths: Sequence[Path], out: Path, data_dir: Optional[Path] = None,
     model.save(out)
     metrics = {**score_saved(out, temperature, data_dir), "validation_accuracy": val_accuracy}
     card = {
-        "version": f"{ARCHITECTURE}-{dt.date.today():%Y%m%d}-{file_sha256(out)[:8]}",
-        "architecture": ARCHITECTURE,
+        **card_stamp(model, out, ARCHITECTURE),
         "temperature": temperature,
         "recipe": {"members": [str(p) for p in paths], "split_seed": seed, "validation": validation,
                    "combination": "mean of each member's logits / its temperature, calibrated again"},
         "data": {"mnist": prepared.checksums, "validation_digits": int(len(prepared.val_labels))},
         "members": member_cards,
         "metrics": metrics,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "marksocr_version": __version__,
-        "keras_version": keras_version(),
-        "parameters": int(model.count_params()),
     }
     write_card(out, card)
     progress(f"saved {out}: test accuracy {metrics['test_accuracy']:.4%}, ECE {metrics['test_ece']:.4f}, "

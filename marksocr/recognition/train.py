@@ -236,18 +236,13 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print, verbose:
     # Score the saved file exactly as users load it: crops in, calibrated probabilities out.
     metrics = _test_metrics(out, temperature, config, history, seconds)
     card = {
-        "version": f"{config.architecture}-{dt.date.today():%Y%m%d}-{file_sha256(out)[:8]}",
-        "architecture": config.architecture,
+        **card_stamp(model, out, config.architecture),
         "temperature": temperature,
         "recipe": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items() if k not in ("out",)},
         "data": {"mnist": prepared.checksums, "train_digits": int(len(prepared.train_labels)),
                  "validation_digits": int(len(prepared.val_labels)), "extra_digits": prepared.extra_count},
         "metrics": metrics,
         "history": history,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "marksocr_version": __version__,
-        "keras_version": keras_version(),
-        "parameters": int(model.count_params()),
     }
     if config.init:
         card["parent"] = _parent_summary(Path(config.init))
@@ -257,6 +252,19 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print, verbose:
     progress(f"saved {out} ({out.stat().st_size / 1e6:.2f} MB): test accuracy {metrics['test_accuracy']:.4%}, "
              f"ECE {metrics['test_ece']:.4f}, temperature {temperature:.3f}")
     return card
+
+
+def card_stamp(model: Any, out: Path, architecture: str) -> dict[str, Any]:
+    """What every model card says of the file itself: its version (architecture, date, start of the
+    file's sha256), when and with which marksocr and Keras it was made, and its size."""
+    return {
+        "version": f"{architecture}-{dt.date.today():%Y%m%d}-{file_sha256(out)[:8]}",
+        "architecture": architecture,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "marksocr_version": __version__,
+        "keras_version": keras_version(),
+        "parameters": int(model.count_params()),
+    }
 
 
 def score_model(model_path: Path, data_dir: Optional[Path]) -> dict[str, Any]:
