@@ -6,17 +6,22 @@ labels, rules, logos) are the same on every sheet and sharp on the reference ima
 how much the photo has blurred them:
 
 * once per reference: pick up to ``PATCHES`` small patches, outside every field, that are rich in
-  printed edges in both directions, and blur each by Gaussians of each sigma in ``SIGMAS``;
+  printed edges in both directions, and blur each by every blur tried: Gaussians of each sigma in
+  ``SIGMAS`` (missed focus) and straight smears of each length in ``SHAKES``, in ``SHAKE_ANGLES``
+  directions, over a little Gaussian blur (camera shake);
 * per page: find each patch on the registered page (it may sit a few pixels off: curl, residual
   misalignment), then score every blurred version by normalised cross-correlation at the best of
   the 3x3 positions around it; patches matching nothing well (``MIN_MATCH``: handwriting spilled
-  over, glare) are left out. The sigma with the best mean score is the page's blur, in pixels of
-  the registered page.
+  over, glare) are left out. The blur with the best mean score is the page's.
+
+The figure is a Gaussian sigma in pixels of the registered page. A shake is given as the Gaussian
+that reads as badly (``SHAKE_AS_SIGMA``): a smear leaves strokes sharp across it but doubles
+their outlines along it, and a Gaussian cannot stand in for it in the match (the nearest Gaussian
+is far too small, so strongly shaken photos used to pass as sharp enough).
 
 Cross-correlation ignores brightness and contrast, so shadows, grey print and paper tint do not
 count as blur. The figure is relative to the reference: a reference image that is itself blurred
-makes pages look sharper than they are. Motion blur (a line, not a disc) is matched by the
-Gaussian closest to it, about half its length in sigma.
+makes pages look sharper than they are.
 """
 
 from __future__ import annotations
@@ -33,6 +38,20 @@ from marksocr.imaging.features import load_reference
 
 SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
 """Blurs tried, Gaussian sigma in pixels of the registered page."""
+
+SHAKES = (4, 6, 8, 11, 14, 18)
+"""Camera shake tried: lengths of the straight smear, in pixels of the registered page..."""
+
+SHAKE_ANGLES = 8
+"""...in this many directions, evenly spread over half a turn..."""
+
+SHAKE_SIGMAS = (0.5, 1.0, 1.5)
+"""...each on top of a Gaussian blur of these sigmas (a shaken photo is rarely in sharp focus)."""
+
+SHAKE_AS_SIGMA = 0.25
+"""A smear of length L reads about as badly as a Gaussian blur of sigma ``L * SHAKE_AS_SIGMA``
+(from the tuning sheets, seed 1000; the smear's own standard deviation, 0.29 L, put sheets
+that read every field right over ``MAX_BLUR`` of the reader)."""
 
 PATCH = 40
 """Side of a patch, in page pixels."""
@@ -62,7 +81,10 @@ class BlurProbe:
     positions: tuple[tuple[int, int], ...]
     """(y, x) of each patch's top-left corner on the reference (and registered page)."""
     versions: np.ndarray
-    """(patches, len(SIGMAS), PATCH*PATCH): each patch blurred by each sigma, zero mean, unit norm."""
+    """(patches, blurs, PATCH*PATCH): each patch under each blur tried, zero mean, unit norm."""
+    as_sigma: np.ndarray
+    """(blurs,): each blur as the page's figure: a Gaussian's sigma; for a shake, the Gaussian
+    that reads as badly, ``hypot(sigma, length * SHAKE_AS_SIGMA)``."""
     located_by: np.ndarray
     """(patches, PATCH, PATCH) float32: each patch as blurred by ``_SEARCH_SIGMA``, for locating it."""
 
@@ -98,11 +120,58 @@ def blur_probe(reference: GrayImage, exclude: Iterable[tuple[int, int, int, int]
     if len(order) < MIN_PATCHES:
         return None
     positions = tuple((int(y0.flat[i]), int(x0.flat[i])) for i in order)
-    blurred = [cv2.GaussianBlur(ref, (0, 0), s) if s > 0 else ref for s in SIGMAS]
-    versions = np.stack([np.stack([b[y:y + PATCH, x:x + PATCH].ravel() for b in blurred]) for y, x in positions])
+    kernels, as_sigma = _blur_kernels()
+    margin = max(k.shape[0] for k in kernels) // 2 + 1
+    # the patches with a margin, in one column with gaps, so each kernel is one filter call
+    step = PATCH + 2 * margin
+    column = np.zeros((len(positions) * step, step), np.float32)
+    padded = cv2.copyMakeBorder(ref, margin, margin, margin, margin, cv2.BORDER_REPLICATE)
+    for i, (y, x) in enumerate(positions):
+        column[i * step:(i + 1) * step] = padded[y:y + step, x:x + step]
+    versions = np.empty((len(positions), len(kernels), PATCH * PATCH), np.float32)
+    for j, k in enumerate(kernels):
+        blurred = cv2.filter2D(column, -1, k, borderType=cv2.BORDER_REPLICATE)
+        for i in range(len(positions)):
+            versions[i, j] = blurred[i * step + margin:i * step + margin + PATCH, margin:margin + PATCH].ravel()
     search = cv2.GaussianBlur(ref, (0, 0), _SEARCH_SIGMA)
     located_by = np.stack([search[y:y + PATCH, x:x + PATCH] for y, x in positions])
-    return BlurProbe(positions, _unit(versions), located_by)
+    return BlurProbe(positions, _unit(versions), np.asarray(as_sigma, np.float32), located_by)
+
+
+@lru_cache(maxsize=1)
+def _blur_kernels() -> tuple[tuple[np.ndarray, ...], tuple[float, ...]]:
+    """The blurs tried, as 2-D kernels, with their figures (``BlurProbe.as_sigma``): every
+    Gaussian of ``SIGMAS``, then every shake of ``SHAKES`` x ``SHAKE_ANGLES`` x ``SHAKE_SIGMAS``."""
+    kernels, as_sigma = [], []
+    for s in SIGMAS:
+        kernels.append(_gaussian(s))
+        as_sigma.append(s)
+    for length in SHAKES:
+        for a in np.arange(SHAKE_ANGLES) * np.pi / SHAKE_ANGLES:
+            line = _line(length, float(a))
+            for s in SHAKE_SIGMAS:
+                kernels.append(cv2.filter2D(np.pad(line, int(np.ceil(3 * s))), -1, _gaussian(s),
+                                            borderType=cv2.BORDER_CONSTANT))
+                as_sigma.append(float(np.hypot(s, length * SHAKE_AS_SIGMA)))
+    return tuple(kernels), tuple(as_sigma)
+
+
+def _gaussian(sigma: float) -> np.ndarray:
+    if sigma <= 0:
+        return np.ones((1, 1), np.float32)
+    g = cv2.getGaussianKernel(2 * int(np.ceil(3 * sigma)) + 1, sigma).astype(np.float32)
+    return g @ g.T
+
+
+def _line(length: int, angle: float) -> np.ndarray:
+    """A straight smear ``length`` pixels long at ``angle`` (radians), anti-aliased, summing to 1."""
+    r = length // 2 + 1
+    k = np.zeros((2 * r + 1, 2 * r + 1), np.float32)
+    dx, dy = 0.5 * length * np.cos(angle), 0.5 * length * np.sin(angle)
+    bits = 4  # end points to 1/16 pixel
+    ends = [(int(round((r + sx * dx) * (1 << bits))), int(round((r + sx * dy) * (1 << bits)))) for sx in (-1, 1)]
+    cv2.line(k, ends[0], ends[1], 1.0, 1, cv2.LINE_AA, bits)
+    return k / k.sum()
 
 
 def page_blur(page: GrayImage, probe: BlurProbe) -> Optional[float]:
@@ -125,7 +194,7 @@ def page_blur(page: GrayImage, probe: BlurProbe) -> Optional[float]:
     matched = scores.max(axis=1) >= MIN_MATCH
     if matched.sum() < MIN_PATCHES:
         return None
-    return float(SIGMAS[int(scores[matched].mean(axis=0).argmax())])
+    return float(probe.as_sigma[int(scores[matched].mean(axis=0).argmax())])
 
 
 def _unit(a: np.ndarray) -> np.ndarray:
@@ -145,7 +214,7 @@ def layout_probe(template: Template, size: tuple[int, int]) -> Optional[BlurProb
     return _probe(str(template.reference_image), size, fields)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)  # about 40 MB each
 def _probe(path: str, size: tuple[int, int], fields: tuple[tuple[int, int, int, int], ...]) -> Optional[BlurProbe]:
     ref = load_reference(path)
     if ref is None:

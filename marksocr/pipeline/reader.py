@@ -69,10 +69,11 @@ GOOD_REGISTRATION = 0.6
 
 MAX_BLUR = 2.5
 """Most blur (:func:`~marksocr.imaging.sharpness.page_blur`: Gaussian sigma in pixels of the
-registered page, 1240 across) a sheet may have and still be ``auto``; above it the sheet goes to
-review with a "retake it" reason. On the tuning sheets (seed 1000, 900 sheets) fields read 93-98 %
-right up to 2.0, 78-92 % at 2.5 and 57-89 % from 3.0 on, where no sheet was ``auto`` anyway: the
-reason tells the operator why so much is doubtful, and that a sharper photo is the fix."""
+registered page, 1240 across; camera shake as the Gaussian that reads as badly) a sheet may have
+and still be ``auto``; above it the sheet goes to review with a "retake it" reason. On the tuning
+sheets (seed 1000, 900 sheets) fields read 96-98 % right up to 2.0, 94 % at 2.5 and 55-82 % from
+3.0 on, where no sheet was ``auto`` anyway: the reason tells the operator why so much is
+doubtful, and that a sharper photo is the fix."""
 
 FIELD_SCALE_MAX = 2.0
 """Fields are cut at up to this many times the page resolution (2 x 1240 px = A4 at 300 dpi)."""
