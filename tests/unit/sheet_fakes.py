@@ -113,8 +113,10 @@ def filled_page(values: dict[str, str], markers: bool = True, seed: int = 0) -> 
 
 
 def photograph(page: np.ndarray, *, tilt_deg: float = 0.0, rotate_deg: float = 0.0, scale: float = 0.75,
-               shadow: bool = False, blur: float = 0.0, jpeg: int = 0, out=(2400, 3200), seed: int = 0) -> np.ndarray:
-    """Simulate a photo: the page on a cluttered background with perspective and rotation."""
+               shadow: bool = False, blur: float = 0.0, shake: tuple[int, float] = (0, 0.0), jpeg: int = 0,
+               out=(2400, 3200), seed: int = 0) -> np.ndarray:
+    """Simulate a photo: the page on a cluttered background with perspective and rotation; out of
+    focus by a Gaussian of ``blur`` px, shaken by ``shake`` (px, degrees: see :func:`smear`)."""
     rng = np.random.default_rng(seed)
     ow, oh = out
     bg = cv2.resize(rng.integers(40, 140, (oh // 40, ow // 40)).astype(np.uint8), (ow, oh), interpolation=cv2.INTER_LINEAR)
@@ -142,8 +144,21 @@ def photograph(page: np.ndarray, *, tilt_deg: float = 0.0, rotate_deg: float = 0
         photo *= np.clip(0.45 + 0.55 * (xx * 0.7 + yy * 0.5), 0.4, 1.0)
     if blur:
         photo = cv2.GaussianBlur(photo, (0, 0), blur)
+    if shake[0]:
+        photo = cv2.filter2D(photo, -1, smear(*shake))
     photo = np.clip(photo + rng.normal(0, 3, photo.shape), 0, 255).astype(np.uint8)
     if jpeg:
         ok, buf = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, jpeg])
         photo = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
     return photo
+
+
+def smear(length: int, degrees: float) -> np.ndarray:
+    """The kernel of camera shake: a straight line ``length`` px long at ``degrees``, as drawn by a
+    hand moving steadily while the shutter is open (anti-aliased, summing to 1)."""
+    k = np.zeros((length + 3, length + 3), np.float32)
+    c, a = (length + 2) / 2, math.radians(degrees)
+    ends = [(int(round((c + s * length / 2 * math.cos(a)) * 16)), int(round((c + s * length / 2 * math.sin(a)) * 16)))
+            for s in (-1, 1)]
+    cv2.line(k, ends[0], ends[1], 1.0, 1, cv2.LINE_AA, 4)  # end points to 1/16 px
+    return k / k.sum()

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import sheet_fakes as sf  # noqa: E402
@@ -275,4 +276,21 @@ def test_a_blurred_photo_goes_to_review_saying_so(tmp_path):
     assert sharp.status == SheetStatus.AUTO and sharp.blur is not None and sharp.blur <= 1.0, (sharp.blur, sharp.reasons)
     assert {f.name: f.text for f in shaken.fields} == VALUES  # read right, confidently: only the blur is against it
     assert shaken.blur > MAX_BLUR and shaken.status == SheetStatus.NEEDS_REVIEW
+    assert any(r.startswith("photo too blurred") and "retake" in r for r in shaken.reasons), shaken.reasons
+
+
+@pytest.mark.parametrize("degrees", (20, 90))
+def test_a_photo_shaken_one_way_goes_to_review_saying_so(tmp_path, degrees):
+    """Camera shake doubles every stroke along one direction and leaves them sharp across it: a
+    strong shake (about 16 px of the registered page) is too blurred, a slight one (4 px) is not."""
+    import cv2
+
+    ref = tmp_path / "blank.png"
+    cv2.imwrite(str(ref), sf.blank_page())
+    template = sf.template(reference=ref)
+    page = sf.filled_page(VALUES)
+    steady, shaken = (read_sheet(sf.photograph(page, tilt_deg=10, blur=1.0, shake=(length, degrees), seed=4), template,
+                                 ScriptedClassifier(labels_for(VALUES)), source="s.jpg") for length in (5, 22))
+    assert steady.status == SheetStatus.AUTO, (steady.blur, steady.reasons)
+    assert shaken.status == SheetStatus.NEEDS_REVIEW, shaken.blur
     assert any(r.startswith("photo too blurred") and "retake" in r for r in shaken.reasons), shaken.reasons
