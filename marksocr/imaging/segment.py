@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -55,6 +55,23 @@ class Glyph:
     pieced: bool = False
     """Made of pieces each too small to be part of a digit on its own (a pale stroke broken into
     dashes, a dotted ``1``, see ``_broken_digits``): the reader trusts it less."""
+    lattices: list["Lattice"] = field(default_factory=list)
+    """For a long run of touching digits in a field of known length: cut lines across it (one
+    lattice per slant) and every crop between two lines that could be one digit. The reader
+    classifies them all and takes the best path through each lattice for every digit count
+    (``pipeline.glyphs``), instead of trusting the ink profile alone to place the cuts."""
+
+
+@dataclass
+class Lattice:
+    """Cut lines across a glyph (line 0 its left edge, line ``last`` its right edge) and the
+    crops between them: ``segments`` holds (from line, to line, the crop's glyph)."""
+
+    last: int
+    segments: list[tuple[int, int, Glyph]]
+    crossings: list[int]
+    """Per line: the strokes a cut along it crosses (0 at the edges). Touching digits meet at
+    one place, so a line crossing more strokes more likely goes through a digit."""
 
 
 @dataclass
@@ -420,6 +437,74 @@ STROKE_SHEARS = (0.0, 0.15, -0.15, 0.3, -0.3)
 """Slants tried for a ``1``'s straight stroke."""
 
 
+LATTICE_FROM = 1.2
+"""Width/height from which a group in a field still short of digits gets cut lattices. At
+:data:`SURE_SPLIT` (1.7), runs of two or three small digits written into each other got none."""
+LATTICE_GAP = 0.12
+"""Least distance between two cut lines of a lattice, as a share of the group's height (a
+slanted ``1`` squeezed between two digits can be that narrow)."""
+LATTICE_WIDEST = 1.5
+"""Widest crop of a lattice, as a share of the group's height (a wide ``2`` or ``5``)."""
+LATTICE_PIECES = 6
+"""Most digits a lattice is cut into (and so the number of cut lines it keeps, see :func:`_lattice`)."""
+
+
+def _lattices(groups: list[_Group], digit_h: float, want: Optional[int]) -> dict[int, list[tuple[list[int], list[tuple[int, int, _Group]]]]]:
+    """Cut lattices (one per slant in :data:`SHEARS`) for the groups wide enough to be a run of
+    several touching digits (:data:`LATTICE_FROM`), when the field is known to hold more digits
+    than it has tall groups. Keyed by ``id(group)``."""
+    tall = [g for g in groups if g.h >= 0.6 * digit_h]
+    missing = (want or 0) - len(tall)
+    out: dict[int, list[tuple[list[int], list[tuple[int, int, _Group]]]]] = {}
+    if missing <= 0:
+        return out
+    for g in tall:
+        if g.w / max(g.h, 0.7 * digit_h) < LATTICE_FROM:
+            continue
+        pieces = min(LATTICE_PIECES, 1 + missing)
+        found = [lat for lat in (_lattice(g, shear, pieces) for shear in SHEARS) if lat is not None]
+        if found:
+            out[id(g)] = found
+    return out
+
+
+def _lattice(g: _Group, shear: float, pieces: int) -> Optional[tuple[list[int], list[tuple[int, int, _Group]]]]:
+    """Cut lines at the minima of the group's (sheared) column ink profile, lowest first and at
+    least :data:`LATTICE_GAP` apart (at most ``3 * pieces`` of them), and the group's ink between
+    every two lines that spans :data:`PIECE_HEIGHT` of its height and is at most
+    :data:`LATTICE_WIDEST` wide: (strokes crossed per line, [(from line, to line, part)])."""
+    ys, xs = np.nonzero(g.mask[g.y:g.y + g.h, g.x:g.x + g.w])
+    if len(xs) < 10:
+        return None
+    xp = xs - shear * (ys - g.h / 2.0)
+    col = np.round(xp - xp.min()).astype(int)
+    prof = _ink_profile(col)
+    width = len(prof)
+    gap = max(2.0, LATTICE_GAP * g.h)
+    inner = np.arange(1, width - 1)
+    minima = inner[(prof[1:-1] <= prof[:-2]) & (prof[1:-1] <= prof[2:])]
+    kept: list[int] = []
+    for i in sorted(minima.tolist(), key=lambda i: (prof[i], i)):
+        if gap <= i <= width - gap and all(abs(i - k) >= gap for k in kept):
+            kept.append(int(i))
+            if len(kept) >= 3 * pieces:
+                break
+    lines = [0] + sorted(kept) + [width]
+    crossings = [0] + [_strokes_across(ys[col == i]) for i in sorted(kept)] + [0]
+    segments = []
+    for a in range(len(lines) - 1):
+        for b in range(a + 1, len(lines)):
+            if lines[b] - lines[a] > LATTICE_WIDEST * g.h:
+                break
+            sel = (col >= lines[a]) & (col < lines[b])
+            if sel.sum() < 10 or np.ptp(ys[sel]) + 1 < PIECE_HEIGHT * g.h:
+                continue
+            m = np.zeros_like(g.mask)
+            m[ys[sel] + g.y, xs[sel] + g.x] = 1
+            segments.append((a, b, _Group.of(m)))
+    return (crossings, segments) if segments else None
+
+
 def _split_touching(groups: list[_Group], gray: GrayImage, digit_h: float,
                     want: Optional[int] = None, narrow_pairs: bool = False) -> list[tuple[_Group, list[list[_Group]]]]:
     """Each group with its alternative cuts: ``(group, [])``, or ``(group, [parts, ...])`` when it
@@ -714,7 +799,8 @@ def segment_field(clean: np.ndarray, cleaned: GrayImage, inner: PixelBox, *,
                 else:  # a detached bit of a digit (the flag of a 5, the end of a 4's stroke)
                     groups[host] = groups[host].merged(s)
             pairs = _split_touching(groups, cleaned, digit_h, expected, narrow_pairs=sum_checked)
-            items: list[Glyph] = [_glyph(cleaned, g, parts) for g, parts in pairs] + points
+            lattices = _lattices(groups, digit_h, expected)
+            items: list[Glyph] = [_glyph(cleaned, g, parts, lattices.get(id(g), [])) for g, parts in pairs] + points
             glyphs = sorted(items, key=lambda gl: gl.box[0])
             glyphs = _one_point(glyphs)
     typical_ink = 0.12 * digit_h * digit_h
@@ -785,14 +871,17 @@ def _host(piece: _Group, groups: list[_Group], pad: float) -> Optional[int]:
     return best
 
 
-def _glyph(cleaned: GrayImage, g: _Group, alts: list[list[_Group]]) -> Glyph:
+def _glyph(cleaned: GrayImage, g: _Group, alts: list[list[_Group]],
+           lattices: Sequence[tuple[list[int], list[tuple[int, int, _Group]]]] = ()) -> Glyph:
     def glyphs(parts: list[_Group]) -> list[Glyph]:
         return [Glyph("digit", (p.x, p.y, p.w, p.h), _crop(cleaned, p), pieced=g.pieced) for p in parts]
 
     own = [parts for parts in alts if not parts[0].sum_only]
     return Glyph("digit", (g.x, g.y, g.w, g.h), _crop(cleaned, g), pieced=g.pieced,
                  splits=[glyphs(parts) for parts in own], split_strokes=[_extra_strokes(g, parts) for parts in own],
-                 sum_splits=[glyphs(parts) for parts in alts if parts[0].sum_only])
+                 sum_splits=[glyphs(parts) for parts in alts if parts[0].sum_only],
+                 lattices=[Lattice(len(crossings) - 1, [(a, b, glyphs([p])[0]) for a, b, p in segments], crossings)
+                           for crossings, segments in lattices])
 
 
 def _extra_strokes(g: _Group, parts: list[_Group]) -> int:

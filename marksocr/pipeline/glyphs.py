@@ -17,7 +17,7 @@ from typing import Optional
 import numpy as np
 
 from marksocr.domain import DigitReading
-from marksocr.imaging.segment import EDGE_LINEARITY, Glyph, loop_count, stroke_linearity
+from marksocr.imaging.segment import EDGE_LINEARITY, Glyph, Lattice, loop_count, stroke_linearity
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,8 @@ def sum_split_crops(glyphs: Sequence[Glyph]) -> list[np.ndarray]:
 
 
 def _to_classify(glyphs: Sequence[Glyph]) -> list[Glyph]:
-    return _unique([part for g in glyphs if g.kind == "digit" for part in [g] + [p for alt in g.splits for p in alt]])
+    return _unique([part for g in glyphs if g.kind == "digit"
+                    for part in [g] + [p for alt in g.splits for p in alt] + [s for lat in g.lattices for _, _, s in lat.segments]])
 
 
 def _sum_parts(glyphs: Sequence[Glyph]) -> list[Glyph]:
@@ -261,6 +262,7 @@ def _glyph_options(glyphs: Sequence[Glyph], probs: np.ndarray, first: int, count
         raw.append((g, probs[row[id(g)]], cuts))
     whole = ["." if p is None else str(int(np.argmax(p))) for _, p, _ in raw]
     n_whole = sum(1 for _, p, _ in raw if p is not None)
+    pitch = sum(g.box[2] for g, p, _ in raw if p is not None) / max(1, count[1] if count else n_whole)
     options: list[list[_Option]] = []
     for i, (g, p, cuts) in enumerate(raw):
         if p is None:
@@ -280,8 +282,77 @@ def _glyph_options(glyphs: Sequence[Glyph], probs: np.ndarray, first: int, count
         for alt, pp in cuts:
             pp = _plausible_ones(alt, pp)
             opts.append(_Option(alt, pp, len(alt), _cut_score(prior, pp, _loops_cut(g, alt), strokes.get(id(alt), 0))))
+        most = 0 if count is None else count[1] - (n_whole - 1)  # lattices come with a known count
+        for lat in g.lattices:
+            for alt, pp, crossed in _lattice_paths(lat, probs, row, most):
+                text = "".join(whole[:i]) + "".join(str(int(np.argmax(q))) for q in pp) + "".join(whole[i + 1:])
+                if valid is None or valid(text):
+                    score = (_cut_score(prior, pp, _loops_cut(g, alt), crossed) * _widths_prior(alt, pp)
+                             * PITCH_COST ** abs(len(alt) - g.box[2] / pitch))
+                    opts.append(_Option(alt, pp, len(alt), score))
         options.append(opts)
     return raw, options
+
+
+NARROWEST_SINGLE = (0.55, 0.15, 0.55, 0.45, 0.5, 0.5, 0.4, 0.5, 0.45, 0.4)
+"""Per digit 0..9: the width/height of its ink box that 99 % of single MNIST training digits stay
+above (ink > 60 of 255; medians as in :data:`WIDEST_SINGLE`). A sliver of a run read as a
+confident ``0`` is more likely part of a digit than a whole one."""
+
+NARROW_MARGIN = 0.2
+"""Below its digit's :data:`NARROWEST_SINGLE`, a lattice crop's prior falls to its floor over this
+much less width/height."""
+
+
+PITCH_COST = 0.5
+"""A lattice path of ``k`` digits through a glyph ``w`` wide, in a field whose glyphs are ``W`` wide
+together for ``n`` digits, is this much less likely per digit that ``k`` differs from ``w * n / W``:
+a writer's digits are about equally wide, and the classifier reads a stem cut off a ``4`` as a
+confident ``1``, so nothing else stops a path from cutting one digit too many."""
+
+
+def _widths_prior(parts: Sequence[Glyph], pp: np.ndarray) -> float:
+    """How likely each crop of a lattice path is one digit for its width, relative to the best
+    prior (0.9): :func:`one_digit_prior` for crops too wide, and the same fall below
+    :data:`NARROWEST_SINGLE` for crops too narrow. The classifier is as sure of a sliver cut off a
+    digit as of a whole digit; a path that cuts a digit in two or leaves two in one crop pays."""
+    out = 1.0
+    for s, q in zip(parts, pp):
+        label, ratio = int(np.argmax(q)), s.box[2] / max(1.0, s.box[3])
+        narrow = float(np.clip(0.9 - 0.6 * (NARROWEST_SINGLE[label] - ratio) / NARROW_MARGIN, 0.3, 0.9))
+        out *= min(one_digit_prior(ratio, label), narrow) / 0.9
+    return out
+
+
+def _lattice_paths(lat: Lattice, probs: np.ndarray, row: dict[int, int],
+                   most: int) -> list[tuple[list[Glyph], np.ndarray, int]]:
+    """For each digit count from 2 to ``most``, the best path across ``lat`` (by each crop's
+    confidence squared, as in :func:`_cut_score`, times its width prior, and :data:`STROKE_CUT`
+    per stroke a line crosses beyond one): (its crops, their probabilities, strokes crossed beyond
+    one per line)."""
+    segs = []
+    for a, b, s in lat.segments:
+        pp = _plausible_ones([s], probs[[row[id(s)]]])
+        score = 2.0 * math.log(max(float(pp.max()), 1e-300)) + math.log(max(_widths_prior([s], pp), 1e-300))
+        extra = max(0, lat.crossings[b] - 1) if b < lat.last else 0
+        segs.append((a, b, s, pp, score + extra * math.log(STROKE_CUT), extra))
+    # best[k][line]: (log score, crossings beyond one, path) of k crops from line 0 up to ``line``
+    best: list[dict[int, tuple[float, int, list]]] = [{0: (0.0, 0, [])}]
+    out = []
+    for k in range(1, most + 1):
+        nxt: dict[int, tuple[float, int, list]] = {}
+        for a, b, s, pp, score, extra in segs:
+            if a in best[-1]:
+                sc, ex, path = best[-1][a]
+                if b not in nxt or sc + score > nxt[b][0]:
+                    nxt[b] = (sc + score, ex + extra, path + [(s, pp)])
+        best.append(nxt)
+        if k >= 2 and lat.last in nxt:
+            _, crossed, path = nxt[lat.last]
+            out.append(([s for s, _ in path], np.vstack([pp for _, pp in path]), crossed))
+        if not nxt:
+            break
+    return out
 
 
 PIECED_CONFIDENCE = 0.9

@@ -264,7 +264,7 @@ def _field_readings(w: _Field, probs: np.ndarray, template: Template) -> list[tu
         seen.add(text)
         conf = min((d.confidence for d in digits), default=w.seg.empty_confidence)
         reasons: tuple[str, ...] = ()
-        if sum(1 for d in digits if d.label != ".") < n_glyphs and not any(g.splits for g in w.seg.glyphs):
+        if sum(1 for d in digits if d.label != ".") < n_glyphs and not any(g.splits or g.lattices for g in w.seg.glyphs):
             conf = min(conf, DROPPED_GLYPH_CONFIDENCE)  # ink the classifier calls blank: look again
             if digits:  # (an all-blank field is judged as empty with stray marks)
                 reasons = (f"{w.spec.name}: stray marks left out ({conf:.2f})",)
