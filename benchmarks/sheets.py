@@ -154,17 +154,40 @@ def class_roster(d: Path, template, neighbours: int) -> list[str]:
     return sorted(out)
 
 
-def read_set(d: Path, template, classifier, options) -> list[SheetResult]:
-    from marksocr.imaging.io import load_image
+def read_set(d: Path, template, classifier, options, open_lengths: bool = False) -> list[SheetResult]:
+    """Read every sheet of set ``d``. ``open_lengths``: as ``marksocr scan`` reads with a template
+    that gives no length for its free-written ids (their ``digits`` keys left out): lengths from
+    the roster, else learned from the first sheets (``pipeline.lengths``); seconds per sheet are
+    then the set's average."""
+    from marksocr.imaging.io import Page, load_image
     from marksocr.pipeline import read_sheet
+    from marksocr.pipeline.batch import LengthReader, ScanOptions
     from marksocr.pipeline.reader import GOOD_REGISTRATION
 
-    results = []
-    for rec in json.loads((d / "truth.json").read_text()):
+    records = json.loads((d / "truth.json").read_text())
+    readings = []
+    if open_lengths:
+        template = without_lengths(template)
+        reader = LengthReader(template, classifier, ScanOptions(threshold=options.threshold,
+                                                               roll_numbers=options.roll_numbers))
         t0 = time.perf_counter()
-        img = load_image(d / rec["sheet"])
-        r = read_sheet(img, template, classifier, source=str(d / rec["sheet"]), options=options)
-        secs = time.perf_counter() - t0
+        for rec in records:
+            page = Page(str(d / rec["sheet"]), None, "", load_image(d / rec["sheet"]), None)
+            readings += [r for r, _ in reader.read(page, None)]
+        readings += [r for r, _ in reader.finish()]
+        template = reader.template  # the lengths it gave, for the checks below
+        secs = [(time.perf_counter() - t0) / max(1, len(records))] * len(records)
+        if reader.found:
+            log.warning("%s: lengths %s", d.name, reader.found)
+    else:
+        secs = []
+        for rec in records:
+            t0 = time.perf_counter()
+            img = load_image(d / rec["sheet"])
+            readings.append(read_sheet(img, template, classifier, source=str(d / rec["sheet"]), options=options))
+            secs.append(time.perf_counter() - t0)
+    results = []
+    for rec, r, sec in zip(records, readings, secs):
         truth = rec["values"]
         got = {f.name: f.text for f in r.fields}
         ok = {f.name: got.get(f.name) == truth.get(f.name, "") and r.status != SheetStatus.FAILED for f in template.fields}
@@ -179,7 +202,7 @@ def read_set(d: Path, template, classifier, options) -> list[SheetResult]:
                      and not options.too_blurred(r.blur) and not check_sheet(template, got))
         wrong = [f"{n}: {got.get(n)!r} != {truth.get(n, '')!r}" for n, v in ok.items() if not v]
         res = SheetResult(ok, {f.name: str(getattr(f.kind, "value", f.kind)) for f in template.fields}, r.status.value,
-                          min(confs, default=1.0) if r.status != SheetStatus.FAILED else 0.0, checks_ok, secs, wrong,
+                          min(confs, default=1.0) if r.status != SheetStatus.FAILED else 0.0, checks_ok, sec, wrong,
                           min(ids, default=1.0), min(marks, default=1.0), sum_conf, suggested_ok, r.blur)
         if res.status == "auto" and not res.all_ok:
             log.warning("WRONG AUTO %s/%s: %s", d.name, rec["sheet"], wrong)
@@ -187,6 +210,15 @@ def read_set(d: Path, template, classifier, options) -> list[SheetResult]:
             log.info("%s/%s %s: %s %s", d.name, rec["sheet"], r.status.value, wrong, r.reasons[:3])
         results.append(res)
     return results
+
+
+def without_lengths(template):
+    """``template`` without the optional ``digits`` keys of its free-written fields, as a template
+    drawn in the editor or written from the contract alone may be."""
+    from dataclasses import replace
+
+    return replace(template, fields=tuple(replace(f, extra={k: v for k, v in f.extra.items() if k != "digits"})
+                                          for f in template.fields))
 
 
 def summarize(name: str, rs: list[SheetResult]) -> dict:
@@ -272,6 +304,9 @@ def main(argv=None) -> int:
     ap.add_argument("--roster", type=int, default=None, metavar="K",
                     help="read each set with a class roster: every sheet's roll number and its K sequential "
                          "neighbours either side (0: just the set's roll numbers); the sweeps ignore it")
+    ap.add_argument("--open-lengths", action="store_true",
+                    help="read as a template without the digit counts of its free-written ids (their digits keys "
+                         "left out) is read by marksocr scan: lengths from the roster, else learned from the first sheets")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
@@ -312,7 +347,8 @@ def main(argv=None) -> int:
                     continue
                 roster = class_roster(d, template, args.roster) if args.roster is not None else None
                 by_set[f"{layout}/{style}"] = rs = read_set(d, template, clf,
-                                                            ReadOptions(threshold=threshold, roll_numbers=roster))
+                                                            ReadOptions(threshold=threshold, roll_numbers=roster),
+                                                            open_lengths=args.open_lengths)
                 print(table([summarize(f"{layout}/{style}", rs)]).splitlines()[-1], flush=True)
         if args.generate_only:
             return 0

@@ -94,6 +94,9 @@ class ScanSummary:
     seconds: float = 0.0
     retake: tuple[str, ...] = ()
     """Labels of sheets whose photo is too blurred to read reliably (stored, in review): take them again."""
+    lengths: str = ""
+    """The digit counts given to free-written fields the template gave none (``pipeline.lengths``),
+    and where they came from; empty when none were."""
 
     @property
     def ok(self) -> bool:
@@ -108,6 +111,8 @@ class ScanSummary:
             out.append("cancelled: run the same command again to finish the batch")
         for f in self.failures:
             out.append(f"FAILED {f.label}: {f.reason}")
+        if self.lengths:
+            out.append(f"lengths the template does not give: {self.lengths}")
         if self.retake:
             out.append(f"{len(self.retake)} photo(s) too blurred to read reliably, in review; retake: "
                        + ", ".join(self.retake))
@@ -183,7 +188,7 @@ def _failed_reading(template: Template, source: str, page: Optional[int], sha256
                         status=SheetStatus.FAILED, reasons=(reason,))
 
 
-def _read(page, template: Template, classifier: Any, options: ScanOptions, read_options: Any) -> SheetReading:
+def _read(page, template: Template, classifier: Any, read_options: Any) -> SheetReading:
     from marksocr.pipeline import read_sheet
 
     clf = classifier.get() if isinstance(classifier, LazyClassifier) else classifier
@@ -194,6 +199,66 @@ def _read(page, template: Template, classifier: Any, options: ScanOptions, read_
         log.exception("reading %s failed", page.source)
         return _failed_reading(template, page.source, page.page, page.sha256,
                                f"internal error while reading: {type(exc).__name__}: {exc}")
+
+
+class LengthReader:
+    """Reads pages for :func:`scan_paths`, finding the digit counts of free-written ids the
+    template does not give (``pipeline.lengths``): from the known lists when they say, else from
+    the first sheets of the scan. While it learns, readings are held back (``ready`` is empty);
+    once it has decided, the held ones whose field came out another length are read again and
+    every held reading is handed out, in order, then each new one as it is read."""
+
+    def __init__(self, template: Template, classifier: Any, options: ScanOptions) -> None:
+        from marksocr.pipeline import lengths
+
+        self._lengths = lengths
+        self.template = template
+        self.classifier = classifier
+        self.options = options
+        self._read_options: Any = None
+        listed = lengths.listed_lengths(template, options.roll_numbers, options.subject_codes)
+        self.found = lengths.describe(listed, "the roster") if listed else ""
+        self.template = lengths.with_lengths(template, listed, "as in the roster")
+        self.learning = bool(lengths.open_fields(self.template))
+        self._held: list[tuple[Any, SheetReading, Any]] = []
+
+    @property
+    def read_options(self) -> Any:
+        if self._read_options is None:
+            self._read_options = _read_options(self.options)
+        return self._read_options
+
+    def read(self, page: Any, tag: Any) -> list[tuple[SheetReading, Any]]:
+        """Read ``page``; returns the readings ready to store with their ``tag``s (none while learning)."""
+        reading = _read(page, self.template, self.classifier, self.read_options)
+        if not self.learning:
+            return [(reading, tag)]
+        self._held.append((page, reading, tag))
+        held = len(self._held)
+        if held >= self._lengths.LEARN_MAX or (held >= self._lengths.LEARN_FROM and self._clear()):
+            return self.finish()
+        return []
+
+    def _clear(self) -> bool:
+        """Whether the held readings already settle every open field's length."""
+        learned = self._lengths.learned_lengths(self.template, [r for _, r, _ in self._held])
+        return len(learned) == len(self._lengths.open_fields(self.template))
+
+    def finish(self) -> list[tuple[SheetReading, Any]]:
+        """Decide on what is held (at the end of the scan, or when it is cancelled) and hand it out."""
+        held, self._held = self._held, []
+        if not self.learning or not held:
+            return [(r, tag) for _, r, tag in held]
+        self.learning = False
+        learned = self._lengths.learned_lengths(self.template, [r for _, r, _ in held])
+        if not learned:
+            return [(r, tag) for _, r, tag in held]
+        source = "as on most sheets of this scan"
+        self.template = self._lengths.with_lengths(self.template, learned, source)
+        self.found = "; ".join(filter(None, [self.found, self._lengths.describe(learned, "most sheets of this scan")]))
+        log.info("lengths learned from %d sheets: %s", len(held), self.found)
+        return [(_read(page, self.template, self.classifier, self.read_options)
+                 if self._lengths.mismatched(r, learned) else r, tag) for page, r, tag in held]
 
 
 def _read_options(options: ScanOptions) -> Any:
@@ -231,7 +296,7 @@ def scan_paths(
     started = time.monotonic()
     files = find_inputs(paths)
     template_id = database.register_template(template).id
-    read_options = None
+    reader = LengthReader(template, classifier, options)
     counts = {s.value: 0 for s in (SheetStatus.AUTO, SheetStatus.NEEDS_REVIEW, SheetStatus.FAILED)}
     failures: list[ScanFailure] = []
     sheet_ids: list[int] = []
@@ -246,6 +311,24 @@ def scan_paths(
     def already(sha: str) -> bool:
         status = database.sheet_status(sha, template_id)
         return status is not None and not (options.retry_failed and status == SheetStatus.FAILED)
+
+    def store(reading: SheetReading, done: int, label: str) -> None:
+        nonlocal saved
+        status = SheetStatus(reading.status).value
+        if status == SheetStatus.FAILED.value:
+            failures.append(ScanFailure(reading.source, reading.page, "; ".join(reading.reasons) or "unreadable"))
+        if not reading.sha256:  # no bytes at all (missing file): nothing to store
+            counts[SheetStatus.FAILED.value] += 1
+            report(done, label, status, failures[-1].reason)
+            return
+        if reading.blur is not None and reader.read_options.too_blurred(reading.blur):
+            retake.append(label)
+        page_png, crops = reading_pngs(reading, options.keep_page_images)
+        result = database.save_reading(reading, template_id, field_pngs=crops, page_png=page_png, user=options.user)
+        counts[status] += 1
+        saved += int(result.created)
+        sheet_ids.append(result.sheet_id)
+        report(done, label, status, "; ".join(reading.reasons), result.sheet_id)
 
     for index, path in enumerate(files):
         if _cancelled(cancel):
@@ -269,33 +352,18 @@ def scan_paths(
                 continue
             if page.error is not None or page.image is None:
                 reason = page.error or "no image"
-                reading = _failed_reading(template, page.source, page.page, page.sha256, reason)
-            else:
-                if read_options is None:
-                    read_options = _read_options(options)
-                reading = _read(page, template, classifier, options, read_options)
-            status = SheetStatus(reading.status).value
-            if status == SheetStatus.FAILED.value:
-                failures.append(ScanFailure(page.source, page.page, "; ".join(reading.reasons) or "unreadable"))
-            if not reading.sha256:  # no bytes at all (missing file): nothing to store
-                counts[SheetStatus.FAILED.value] += 1
-                report(index + 1, label, status, failures[-1].reason)
+                store(_failed_reading(template, page.source, page.page, page.sha256, reason), index + 1, label)
                 continue
-            if read_options is not None and read_options.too_blurred(reading.blur):
-                retake.append(label)
-            page_png, crops = reading_pngs(reading, options.keep_page_images)
-            result = database.save_reading(reading, template_id, field_pngs=crops, page_png=page_png,
-                                           user=options.user)
-            counts[status] += 1
-            saved += int(result.created)
-            sheet_ids.append(result.sheet_id)
-            report(index + 1, label, status, "; ".join(reading.reasons), result.sheet_id)
+            for reading, (done, shown) in reader.read(page, (index + 1, label)):
+                store(reading, done, shown)
         if cancelled:
             break
+    for reading, (done, shown) in reader.finish():  # a short or cancelled scan: what is held is stored too
+        store(reading, done, shown)
     summary = ScanSummary(
         files=len(files), pages=pages, saved=saved, counts=counts, skipped=skipped,
         failures=tuple(failures), sheet_ids=tuple(sheet_ids), cancelled=cancelled,
-        seconds=time.monotonic() - started, retake=tuple(retake),
+        seconds=time.monotonic() - started, retake=tuple(retake), lengths=reader.found,
     )
     log.info("scan: %s", summary.lines()[0])
     return summary

@@ -64,7 +64,9 @@ def check_field(spec: FieldSpec, text: str) -> list[Issue]:
         return issues
     expected = expected_digits(spec)
     if expected and "." not in text and len(text) != expected:
-        issues.append(Issue((name,), f"{_label(spec)} has {len(text)} digits, expected {expected}", "count"))
+        source = spec.extra.get("digits_from") if not spec.cells else None  # a length the template did not give
+        said = f" ({source})" if source else ""
+        issues.append(Issue((name,), f"{_label(spec)} has {len(text)} digits, expected {expected}{said}", "count"))
     if spec.is_numeric_mark:
         value = parse_number(text)
         if value is None:
