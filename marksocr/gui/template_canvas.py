@@ -8,7 +8,8 @@ image's pixel coordinates; the editor turns them into page fractions on save.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QKeyEvent, QPainter, QPen, QPixmap, QWheelEvent
@@ -32,6 +33,10 @@ class FieldProps:
     kind: str = "mark"
     cells: int | None = None
     max: float | None = None
+    digits: int | None = None
+    """Digits a free-written field holds (the template's optional ``digits`` key), when known."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """The field's other keys from the template file (unknown to the editor), written back as they were."""
 
 
 class FieldBoxItem(QGraphicsRectItem):

@@ -75,6 +75,12 @@ class FieldForm(QWidget):
         self.cells.setRange(0, 20)
         self.cells.setSpecialValueText("free writing")
         self.cells.setToolTip("Number of comb cells (one digit per cell); 'free writing' for none")
+        self.digits = QSpinBox()
+        self.digits.setObjectName("fieldDigits")
+        self.digits.setRange(0, 20)
+        self.digits.setSpecialValueText("not fixed")
+        self.digits.setToolTip("How many digits a free-written roll number or subject code holds. "
+                               "When not fixed, a scan learns it from what most of its sheets read")
         self.max = QDoubleSpinBox()
         self.max.setObjectName("fieldMax")
         self.max.setRange(0, 999)
@@ -87,11 +93,13 @@ class FieldForm(QWidget):
         form.addRow("&Name:", self.name)
         form.addRow("&Kind:", self.kind)
         form.addRow("&Cells:", self.cells)
+        form.addRow("&Digits:", self.digits)
         form.addRow("&Max marks:", self.max)
         form.addRow(delete)
         self.name.textEdited.connect(self._store)
         self.kind.currentTextChanged.connect(self._store)
         self.cells.valueChanged.connect(self._store)
+        self.digits.valueChanged.connect(self._store)
         self.max.valueChanged.connect(self._store)
         self.set_box(None)
 
@@ -102,8 +110,14 @@ class FieldForm(QWidget):
         self.name.setText(props.name)
         self.kind.setCurrentText(props.kind)
         self.cells.setValue(props.cells or 0)
+        self.digits.setValue(props.digits or 0)
         self.max.setValue(props.max or 0)
+        self._enable_digits(props)
         self.box = box
+
+    def _enable_digits(self, props: FieldProps) -> None:
+        """A digit count means something for a free-written id only (a comb has its cells)."""
+        self.digits.setEnabled(not props.cells and props.kind in ("roll_no", "subject_code"))
 
     def _store(self, *_args: object) -> None:
         if self.box is None:
@@ -111,7 +125,9 @@ class FieldForm(QWidget):
         p = self.box.props
         p.name, p.kind = self.name.text().strip(), self.kind.currentText().strip()
         p.cells = self.cells.value() or None
+        p.digits = self.digits.value() or None
         p.max = self.max.value() or None
+        self._enable_digits(p)
         self.box.refresh()
         self.changed.emit()
 
@@ -276,7 +292,10 @@ class TemplateEditor(QMainWindow):
         for f in template.fields:
             x, y, bw, bh = f.box
             kind = f.kind.value if hasattr(f.kind, "value") else str(f.kind)
-            self.scene.add_box(QRectF(x * w, y * h, bw * w, bh * h), FieldProps(f.name, kind, f.cells, f.max))
+            extra = {k: v for k, v in f.extra.items() if k != "digits"}
+            digits = f.extra.get("digits")
+            props = FieldProps(f.name, kind, f.cells, f.max, int(digits) if str(digits).isdigit() else None, extra)
+            self.scene.add_box(QRectF(x * w, y * h, bw * w, bh * h), props)
         self.canvas.fit()
         self.statusBar().showMessage(f"{template.path}: {len(template.fields)} fields")
         self.loaded.emit()
@@ -290,6 +309,7 @@ class TemplateEditor(QMainWindow):
         self.field_list.clear()
         for b in boxes:
             extra = f", {b.props.cells} cells" if b.props.cells else ""
+            extra += f", {b.props.digits} digits" if self._has_digits(b.props) else ""
             extra += f", max {b.props.max:g}" if b.props.max else ""
             self.field_list.addItem(f"{b.props.name} ({b.props.kind}{extra})")
         if current in boxes:
@@ -337,10 +357,12 @@ class TemplateEditor(QMainWindow):
         for b in self.scene.boxes():
             r = b.scene_rect()
             box = [r.left() / w, r.top() / h, r.width() / w, r.height() / h]
-            field: dict[str, Any] = {"name": b.props.name, "kind": b.props.kind,
+            field: dict[str, Any] = {**b.props.extra, "name": b.props.name, "kind": b.props.kind,  # keys it does not edit: kept
                                      "box": [round(min(max(v, 0.0), 1.0), 6) for v in box]}
             if b.props.cells:
                 field["cells"] = b.props.cells
+            if self._has_digits(b.props):
+                field["digits"] = b.props.digits
             if b.props.max:
                 field["max"] = b.props.max
             fields.append(field)
@@ -350,6 +372,10 @@ class TemplateEditor(QMainWindow):
         data.update(self._extra)  # markers of a printed sheet, unknown keys: kept
         data["fields"] = fields
         return data
+
+    @staticmethod
+    def _has_digits(props: FieldProps) -> bool:
+        return bool(props.digits) and not props.cells and props.kind in ("roll_no", "subject_code")
 
     def choose_save_path(self) -> None:
         start = str(self.template_path or (self.image_path.with_suffix(".json") if self.image_path else Path.home()))

@@ -125,3 +125,36 @@ def test_printable_sheet_is_generated_and_opened(qtbot, editor, tmp_path):
     from marksocr.template import load_template
 
     assert load_template(out).markers is not None  # the printed sheet's markers survive editing
+
+
+def test_a_free_roll_number_keeps_its_digit_count_and_unknown_keys_through_editing(qtbot, editor, tmp_path):
+    import json
+
+    from marksocr.paths import resources_dir
+    from marksocr.pipeline.checks import expected_digits
+    from marksocr.template import load_template
+
+    layout = resources_dir() / "templates" / "foreign_university"
+    raw = json.loads((layout / "template.json").read_text())
+    roll = next(f for f in raw["fields"] if f["name"] == "roll_no")
+    roll["underline"] = True  # a key the editor knows nothing of
+    subject = next(f for f in raw["fields"] if f["name"] == "subject_code")
+    subject.pop("digits")
+    shutil.copy(layout / raw["reference_image"], tmp_path / raw["reference_image"])
+    src = tmp_path / "university.json"
+    src.write_text(json.dumps(raw))
+    with qtbot.waitSignal(editor.loaded, timeout=20_000):
+        editor.load_template_file(src)
+    boxes = {b.props.name: b for b in editor.scene.boxes()}
+    editor._select_box(boxes["subject_code"])
+    assert editor.form.digits.isEnabled() and editor.form.digits.value() == 0  # "not fixed"
+    editor.form.digits.setValue(6)
+    editor._select_box(boxes["Q1"])
+    assert not editor.form.digits.isEnabled()  # a mark's length comes from its maximum
+    assert any("subject_code (subject_code, 6 digits)" == editor.field_list.item(i).text()
+               for i in range(editor.field_list.count()))
+    out = tmp_path / "edited.json"
+    assert editor.save_to(out)
+    saved = load_template(out)
+    assert expected_digits(saved.field_named("roll_no")) == 10 and saved.field_named("roll_no").extra["underline"] is True
+    assert expected_digits(saved.field_named("subject_code")) == 6
