@@ -83,11 +83,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"  markers: {t.markers['dictionary']}, ids {', '.join(sorted(t.markers['positions']))}")
     if t.page_size:
         print(f"  page size: {t.page_size[0]} x {t.page_size[1]} px")
+    from marksocr.pipeline.checks import expected_digits
+    from marksocr.pipeline.lengths import open_fields
+
     for f in t.fields:
         kind = f.kind.value if hasattr(f.kind, "value") else f.kind
         extra = f", {f.cells} cells" if f.cells else ""
+        extra += f", {expected_digits(f)} digits" if not f.cells and expected_digits(f) else ""
         extra += f", max {f.max:g}" if f.max is not None else ""
         print(f"  {f.name:<14} {kind:<13} box {', '.join(f'{v:.3f}' for v in f.box)}{extra}")
+    for f in open_fields(t):
+        print(f"  note: {f.name} is written freely with no digit count; a scan takes it from the roster or "
+              f"from what most of its sheets read. Add \"digits\": N to the field to fix it.")
     return 0
 
 

@@ -68,3 +68,21 @@ def test_only_sheets_read_as_another_length_are_read_again():
     assert not mismatched(sheet("2023000101"), lengths)
     assert not mismatched(sheet(""), lengths)  # empty: the check says so, another reading would not help
     assert not mismatched(sheet("1", status=SheetStatus.FAILED), lengths)
+
+
+def test_template_check_says_which_free_ids_have_no_digit_count(tmp_path, capsys):
+    import json
+    import shutil
+
+    from marksocr.cli.main import main
+    from marksocr.paths import resources_dir
+
+    layout = resources_dir() / "templates" / "foreign_university"
+    raw = json.loads((layout / "template.json").read_text())
+    next(f for f in raw["fields"] if f["name"] == "subject_code").pop("digits")
+    shutil.copy(layout / raw["reference_image"], tmp_path / raw["reference_image"])
+    (tmp_path / "t.json").write_text(json.dumps(raw))
+    assert main(["template", "check", str(tmp_path / "t.json")]) == 0
+    out = capsys.readouterr().out
+    assert "10 digits" in out and "note: subject_code is written freely with no digit count" in out
+    assert "note: roll_no" not in out
