@@ -204,23 +204,39 @@ def _read(page, template: Template, classifier: Any, read_options: Any) -> Sheet
 class LengthReader:
     """Reads pages for :func:`scan_paths`, finding the digit counts of free-written ids the
     template does not give (``pipeline.lengths``): from the known lists when they say, else from
-    the first sheets of the scan. While it learns, readings are held back (``ready`` is empty);
-    once it has decided, the held ones whose field came out another length are read again and
-    every held reading is handed out, in order, then each new one as it is read."""
+    the values stored before with this template (``stored``) and the first sheets of the scan.
+    While it learns, :meth:`read` holds readings back; once it has decided, the held ones whose
+    field came out another length are read again and every held reading is handed out, in order,
+    then each new one as it is read."""
 
-    def __init__(self, template: Template, classifier: Any, options: ScanOptions) -> None:
+    LEARNED = "as on most sheets read with this template"
+
+    def __init__(self, template: Template, classifier: Any, options: ScanOptions,
+                 stored: Optional[dict[str, list[str]]] = None) -> None:
         from marksocr.pipeline import lengths
 
         self._lengths = lengths
-        self.template = template
         self.classifier = classifier
         self.options = options
         self._read_options: Any = None
-        listed = lengths.listed_lengths(template, options.roll_numbers, options.subject_codes)
-        self.found = lengths.describe(listed, "the roster") if listed else ""
-        self.template = lengths.with_lengths(template, listed, "as in the roster")
-        self.learning = bool(lengths.open_fields(self.template))
+        self._stored = stored or {}
         self._held: list[tuple[Any, SheetReading, Any]] = []
+        self.found = ""
+        """What was given and where from, for the scan summary (empty: nothing)."""
+        listed = lengths.listed_lengths(template, options.roll_numbers, options.subject_codes)
+        self.template = self._give(template, listed, "as in the roster")
+        self._give_learned([])
+        self.learning = bool(lengths.open_fields(self.template))
+
+    def _give(self, template: Template, found: dict[str, int], source: str) -> Template:
+        if found:
+            self.found = "; ".join(filter(None, [self.found, self._lengths.describe(found, source)]))
+        return self._lengths.with_lengths(template, found, source)
+
+    def _give_learned(self, readings: list[SheetReading]) -> dict[str, int]:
+        learned = self._lengths.learned_lengths(self.template, readings, self._stored)
+        self.template = self._give(self.template, learned, self.LEARNED)
+        return learned
 
     @property
     def read_options(self) -> Any:
@@ -241,7 +257,7 @@ class LengthReader:
 
     def _clear(self) -> bool:
         """Whether the held readings already settle every open field's length."""
-        learned = self._lengths.learned_lengths(self.template, [r for _, r, _ in self._held])
+        learned = self._lengths.learned_lengths(self.template, [r for _, r, _ in self._held], self._stored)
         return len(learned) == len(self._lengths.open_fields(self.template))
 
     def finish(self) -> list[tuple[SheetReading, Any]]:
@@ -250,13 +266,9 @@ class LengthReader:
         if not self.learning or not held:
             return [(r, tag) for _, r, tag in held]
         self.learning = False
-        learned = self._lengths.learned_lengths(self.template, [r for _, r, _ in held])
-        if not learned:
-            return [(r, tag) for _, r, tag in held]
-        source = "as on most sheets of this scan"
-        self.template = self._lengths.with_lengths(self.template, learned, source)
-        self.found = "; ".join(filter(None, [self.found, self._lengths.describe(learned, "most sheets of this scan")]))
-        log.info("lengths learned from %d sheets: %s", len(held), self.found)
+        learned = self._give_learned([r for _, r, _ in held])
+        if learned:
+            log.info("lengths from %d sheets of this scan: %s", len(held), self.found)
         return [(_read(page, self.template, self.classifier, self.read_options)
                  if self._lengths.mismatched(r, learned) else r, tag) for page, r, tag in held]
 
@@ -296,7 +308,10 @@ def scan_paths(
     started = time.monotonic()
     files = find_inputs(paths)
     template_id = database.register_template(template).id
-    reader = LengthReader(template, classifier, options)
+    from marksocr.pipeline.lengths import open_fields
+
+    stored = database.field_values(template_id, [f.name for f in open_fields(template)])
+    reader = LengthReader(template, classifier, options, stored)
     counts = {s.value: 0 for s in (SheetStatus.AUTO, SheetStatus.NEEDS_REVIEW, SheetStatus.FAILED)}
     failures: list[ScanFailure] = []
     sheet_ids: list[int] = []

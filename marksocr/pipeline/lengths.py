@@ -11,7 +11,7 @@ Two places know the length all the same:
 * the known list: when every roll number of the roster (every known subject code) has the
   same length, that is the length (:func:`listed_lengths`);
 * the batch: one class's roll numbers all have one length, so the length most sheets of the
-  scan read is the length (:func:`learned_lengths`). ``pipeline.batch`` holds back the first
+  layout read is the length (:func:`learned_lengths`), counting those stored before. ``pipeline.batch`` holds back the first
   :data:`LEARN_FROM` sheets (up to :data:`LEARN_MAX` while a length is unclear), decides, reads
   again those of them whose field came out another length, and reads the rest knowing it.
 
@@ -61,7 +61,7 @@ def open_fields(template: Template) -> list[FieldSpec]:
 
 def with_lengths(template: Template, lengths: Mapping[str, int], source: str) -> Template:
     """``template`` with each named open field given its length (``digits``), and ``digits_from``
-    = ``source`` (e.g. "the roster", "most sheets of this scan") for the count check's message."""
+    = ``source`` (e.g. "as in the roster") for the count check's message."""
     if not lengths:
         return template
     fields = tuple(replace(f, extra={**f.extra, "digits": int(lengths[f.name]), "digits_from": source})
@@ -81,13 +81,17 @@ def listed_lengths(template: Template, roll_numbers: Optional[Collection[str]],
     return out
 
 
-def learned_lengths(template: Template, readings: Iterable[SheetReading]) -> dict[str, int]:
+def learned_lengths(template: Template, readings: Iterable[SheetReading],
+                    stored: Optional[Mapping[str, Iterable[str]]] = None) -> dict[str, int]:
     """For each open field, the length most of ``readings`` read it as, when at least
-    :data:`MIN_SHEETS` sheets and :data:`MIN_SHARE` of those with the field not empty agree."""
+    :data:`MIN_SHEETS` sheets and :data:`MIN_SHARE` of those with the field not empty agree.
+    ``stored``: values of the fields on sheets of this layout stored before (field name ->
+    values, ``Database.field_values``), counted as sheets too."""
     readings = [r for r in readings if SheetStatus(r.status) != SheetStatus.FAILED]
     out: dict[str, int] = {}
     for f in open_fields(template):
-        counts = Counter(len(t) for t in (_digits_of(r, f.name) for r in readings) if t)
+        before = ["".join(c for c in v if c.isdigit()) for v in (stored or {}).get(f.name, ())]
+        counts = Counter(len(t) for t in [*before, *(_digits_of(r, f.name) for r in readings)] if t)
         if not counts:
             continue
         length, n = counts.most_common(1)[0]
@@ -108,7 +112,7 @@ def mismatched(reading: SheetReading, lengths: Mapping[str, int]) -> bool:
 
 
 def describe(lengths: Mapping[str, int], source: str) -> str:
-    """One line for a scan summary: ``roll_no 10 digits, subject_code 6 digits (most sheets of this scan)``."""
+    """One line for a scan summary: ``roll_no 10 digits, subject_code 6 digits (as in the roster)``."""
     return ", ".join(f"{name} {n} digits" for name, n in lengths.items()) + f" ({source})"
 
 

@@ -224,6 +224,28 @@ class DatabaseCore:
 
         return self._read_tx(run, "looking up a sheet")
 
+    def field_values(self, template_id: int, names: Iterable[str]) -> dict[str, list[str]]:
+        """The current values (the operator's correction, else the reading) of the named fields on
+        this template's stored sheets that are not ``failed``, oldest sheet first; empty ones left out."""
+        wanted = list(names)
+
+        def run(s: Session) -> dict[str, list[str]]:
+            rows = s.execute(
+                select(FieldRow.name, FieldRow.text, FieldRow.corrected_value)
+                .join(SheetRow, FieldRow.sheet_id == SheetRow.id)
+                .where(SheetRow.template_id == template_id, SheetRow.status != SheetStatus.FAILED.value,
+                       FieldRow.name.in_(wanted))
+                .order_by(SheetRow.id)
+            )
+            out: dict[str, list[str]] = {n: [] for n in wanted}
+            for name, text, corrected in rows:
+                value = corrected if corrected is not None else text
+                if value:
+                    out[name].append(value)
+            return out
+
+        return self._read_tx(run, "reading stored field values") if wanted else {}
+
     def save_reading(
         self,
         reading: SheetReading,

@@ -86,3 +86,16 @@ def test_template_check_says_which_free_ids_have_no_digit_count(tmp_path, capsys
     out = capsys.readouterr().out
     assert "10 digits" in out and "note: subject_code is written freely with no digit count" in out
     assert "note: roll_no" not in out
+
+
+def test_lengths_stored_before_with_the_template_decide_at_once():
+    from marksocr.pipeline.batch import LengthReader, ScanOptions
+
+    stored = {"roll_no": ["2023000101", "2023000102", "2023000103", "202300014"], "subject_code": ["40712"] * 3}
+    reader = LengthReader(OPEN, None, ScanOptions(threshold=0.9), stored)
+    assert not reader.learning  # nothing is held back: the first sheet is read knowing both
+    assert [expected_digits(reader.template.field_named(n)) for n in ("roll_no", "subject_code")] == [10, 5]
+    assert reader.found == "roll_no 10 digits, subject_code 5 digits (as on most sheets read with this template)"
+    roster = LengthReader(OPEN, None, ScanOptions(threshold=0.9, roll_numbers=["20230001"]), {"subject_code": []})
+    assert roster.learning and expected_digits(roster.template.field_named("roll_no")) == 8
+    assert roster.found == "roll_no 8 digits (as in the roster)"

@@ -118,3 +118,18 @@ def test_a_blurred_photo_is_stored_for_review_and_listed_to_retake(db, tmp_path)
     assert stored["shaken.png"].status.value == "needs_review"
     assert any(r.startswith("photo too blurred") for r in stored["shaken.png"].reasons)
     assert not any(r.startswith("photo too blurred") for r in stored["sharp.png"].reasons)
+
+
+def test_stored_field_values_are_the_current_ones_of_the_templates_sheets(db):
+    from test_storage_support import failed_reading
+
+    t = db.register_template(make_template())
+    first = db.save_reading(make_reading("a", roll="20230001"), t.id).sheet_id
+    db.save_reading(make_reading("b", roll="2023002"), t.id)
+    db.save_reading(make_reading("c", roll=""), t.id)
+    db.save_reading(failed_reading("d"), t.id)
+    other = db.register_template(make_template(name="Other cover"))
+    db.save_reading(make_reading("e", roll="99999999"), other.id)
+    db.correct_field(first, "roll_no", "20230011")
+    assert db.field_values(t.id, ["roll_no"]) == {"roll_no": ["20230011", "2023002"]}
+    assert db.field_values(t.id, []) == {}
