@@ -219,13 +219,13 @@ class LengthReader:
         self.classifier = classifier
         self.options = options
         self._read_options: Any = None
-        self._stored = stored or {}
+        self._stored = {k: list(v) for k, v in (stored or {}).items()}
         self._held: list[tuple[Any, SheetReading, Any]] = []
         self.found = ""
         """What was given and where from, for the scan summary (empty: nothing)."""
         listed = lengths.listed_lengths(template, options.roll_numbers, options.subject_codes)
         self.template = self._give(template, listed, "as in the roster")
-        self._give_learned([])
+        self._give_learned()
         self.learning = bool(lengths.open_fields(self.template))
 
     def _give(self, template: Template, found: dict[str, int], source: str) -> Template:
@@ -233,10 +233,18 @@ class LengthReader:
             self.found = "; ".join(filter(None, [self.found, self._lengths.describe(found, source)]))
         return self._lengths.with_lengths(template, found, source)
 
-    def _give_learned(self, readings: list[SheetReading]) -> dict[str, int]:
-        learned = self._lengths.learned_lengths(self.template, readings, self._stored)
+    def _give_learned(self) -> dict[str, int]:
+        learned = self._lengths.learned_lengths(self.template, [], self._stored)
         self.template = self._give(self.template, learned, self.LEARNED)
         return learned
+
+    def _remember(self, reading: SheetReading) -> None:
+        """Count a reading's open fields with the values stored before."""
+        if SheetStatus(reading.status) == SheetStatus.FAILED:
+            return
+        texts = {f.name: f.text for f in reading.fields}
+        for f in self._lengths.open_fields(self.template):
+            self._stored.setdefault(f.name, []).append(texts.get(f.name, ""))
 
     @property
     def read_options(self) -> Any:
@@ -245,9 +253,14 @@ class LengthReader:
         return self._read_options
 
     def read(self, page: Any, tag: Any) -> list[tuple[SheetReading, Any]]:
-        """Read ``page``; returns the readings ready to store with their ``tag``s (none while learning)."""
+        """Read ``page``; returns the readings ready to store with their ``tag``s (none while learning).
+        Past :data:`~marksocr.pipeline.lengths.LEARN_MAX` held sheets nothing more is held back, but
+        a length still unclear is decided as soon as the sheets read make it clear, for the rest."""
         reading = _read(page, self.template, self.classifier, self.read_options)
         if not self.learning:
+            if self._lengths.open_fields(self.template):
+                self._remember(reading)
+                self._give_learned()
             return [(reading, tag)]
         self._held.append((page, reading, tag))
         held = len(self._held)
@@ -266,7 +279,9 @@ class LengthReader:
         if not self.learning or not held:
             return [(r, tag) for _, r, tag in held]
         self.learning = False
-        learned = self._give_learned([r for _, r, _ in held])
+        for _, r, _ in held:
+            self._remember(r)
+        learned = self._give_learned()
         if learned:
             log.info("lengths from %d sheets of this scan: %s", len(held), self.found)
         return [(_read(page, self.template, self.classifier, self.read_options)
