@@ -72,7 +72,8 @@ class ScanProgress:
     label: str
     """The sheet label (file name, ``#page`` for pages of a PDF)."""
     status: str
-    """``auto``, ``needs_review``, ``failed`` or ``skipped``."""
+    """``auto``, ``needs_review``, ``failed`` or ``skipped``; ``held`` for a sheet read and kept back
+    while the scan learns the lengths of free-written ids (``LengthReader``), reported again when stored."""
     message: str = ""
     sheet_id: Optional[int] = None
 
@@ -384,7 +385,10 @@ def scan_paths(
                 reason = page.error or "no image"
                 store(_failed_reading(template, page.source, page.page, page.sha256, reason), index + 1, label)
                 continue
-            for reading, (done, shown) in reader.read(page, (index + 1, label)):
+            ready = reader.read(page, (index + 1, label))
+            if not ready:
+                report(index + 1, label, "held", "read; stored once the digit counts of free-written ids are known")
+            for reading, (done, shown) in ready:
                 store(reading, done, shown)
         if cancelled:
             break

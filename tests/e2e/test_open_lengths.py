@@ -61,7 +61,9 @@ def exported(db: Path, out: Path) -> dict[str, dict[str, str]]:
 def test_scan_learns_the_roll_number_length_the_template_does_not_give(open_layout, tmp_path):
     root, truth, later = open_layout
     db = tmp_path / "marks.db"
-    assert "roll_no 10 digits (as on most sheets read with this template)" in scan(root, "sheets", db)
+    out = scan(root, "sheets", db)
+    assert "roll_no 10 digits (as on most sheets read with this template)" in out
+    assert "1/6 sheet_0000.png: held" in out  # progress goes on while it learns
     rows = exported(db, tmp_path / "marks.csv")
     assert sorted(rows) == sorted(truth)  # every sheet stored once, held ones included
     assert all(len(r["roll_no"]) == 10 for r in rows.values())
