@@ -206,8 +206,9 @@ class LengthReader:
     """Reads pages for :func:`scan_paths`, finding the digit counts of free-written ids the
     template does not give (``pipeline.lengths``): from the known lists when they say, else from
     the values stored before with this template (``stored``) and the first sheets of the scan.
-    While it learns, :meth:`read` holds readings back; once it has decided, the held ones whose
-    field came out another length are read again and every held reading is handed out, in order,
+    While it learns, :meth:`read` holds readings back; once it has decided, the held ones are read
+    again knowing the lengths (a reading of the right length made without it is not the same: no
+    cut lattices, and confidences lowered by cuts the length rules out) and handed out, in order,
     then each new one as it is read."""
 
     LEARNED = "as on most sheets read with this template"
@@ -286,7 +287,7 @@ class LengthReader:
         if learned:
             log.info("lengths from %d sheets of this scan: %s", len(held), self.found)
         return [(_read(page, self.template, self.classifier, self.read_options)
-                 if self._lengths.mismatched(r, learned) else r, tag) for page, r, tag in held]
+                 if learned and SheetStatus(r.status) != SheetStatus.FAILED else r, tag) for page, r, tag in held]
 
 
 def _read_options(options: ScanOptions) -> Any:

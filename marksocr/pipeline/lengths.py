@@ -11,9 +11,9 @@ Two places know the length all the same:
 * the known list: when every roll number of the roster (every known subject code) has the
   same length, that is the length (:func:`listed_lengths`);
 * the batch: one class's roll numbers all have one length, so the length most sheets of the
-  layout read is the length (:func:`learned_lengths`), counting those stored before. ``pipeline.batch`` holds back the first
-  :data:`LEARN_FROM` sheets (up to :data:`LEARN_MAX` while a length is unclear), decides, reads
-  again those of them whose field came out another length, and reads the rest knowing it.
+  layout read is the length (:func:`learned_lengths`), counting those stored before.
+  ``pipeline.batch`` holds back the first :data:`LEARN_FROM` sheets (up to :data:`LEARN_MAX`
+  while a length is unclear), decides, reads them again knowing it, and reads the rest knowing it.
 
 A length found either way is given to the reader as the field's ``digits`` key
 (:func:`with_lengths`), marked ``digits_from`` so the count check can say where it came from.
@@ -100,15 +100,6 @@ def learned_lengths(template: Template, readings: Iterable[SheetReading],
         else:
             log.info("no length learned for %s: %s", f.name, dict(counts))
     return out
-
-
-def mismatched(reading: SheetReading, lengths: Mapping[str, int]) -> bool:
-    """Whether a field of ``reading`` (read without ``lengths``) came out another length (an
-    empty field is left as it is: the check says it is empty either way)."""
-    if SheetStatus(reading.status) == SheetStatus.FAILED:
-        return False
-    texts = [_digits_of(reading, name) for name in lengths]
-    return any(t and len(t) != n for t, n in zip(texts, lengths.values()))
 
 
 def describe(lengths: Mapping[str, int], source: str) -> str:

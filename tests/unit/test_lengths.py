@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from marksocr.domain import FieldKind, FieldReading, FieldSpec, SheetReading, SheetStatus, Template
 from marksocr.pipeline.checks import check_sheet, expected_digits
-from marksocr.pipeline.lengths import (LEARN_FROM, MIN_SHEETS, learned_lengths, listed_lengths, mismatched,
-                                       open_fields, with_lengths)
+from marksocr.pipeline.lengths import LEARN_FROM, MIN_SHEETS, learned_lengths, listed_lengths, open_fields, with_lengths
 
 OPEN = Template(name="free ids", fields=(
     FieldSpec("roll_no", FieldKind.ROLL_NO, (0.1, 0.1, 0.4, 0.05)),
@@ -60,14 +59,6 @@ def test_a_learned_length_is_checked_and_the_reviewer_is_told_where_it_came_from
         "roll number has 9 digits, expected 10 (as on most sheets of this scan)"]
     assert check_sheet(OPEN, texts) == []  # without the length nothing questions the lost digit
     assert with_lengths(given, {"roll_no": 8}, "x").field_named("roll_no").extra["digits"] == 10  # given stays
-
-
-def test_only_sheets_read_as_another_length_are_read_again():
-    lengths = {"roll_no": 10}
-    assert mismatched(sheet("202300012"), lengths)
-    assert not mismatched(sheet("2023000101"), lengths)
-    assert not mismatched(sheet(""), lengths)  # empty: the check says so, another reading would not help
-    assert not mismatched(sheet("1", status=SheetStatus.FAILED), lengths)
 
 
 def test_template_check_says_which_free_ids_have_no_digit_count(tmp_path, capsys):
