@@ -26,6 +26,7 @@ ink at all, lower when ink was discarded as noise).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
@@ -210,17 +211,19 @@ def _field_scale(reg: RegistrationResult) -> float:
 
 
 def _validator(spec: FieldSpec, template: Template) -> Optional[Callable[[str], bool]]:
-    """What a plausible reading of a mark/total looks like: a number within its maximum (a total
-    within the sum of the maxima). None when nothing is known, or when the field has an expected
-    digit count (that is enforced over all its glyphs together, not per cut)."""
-    if expected_digits(spec):  # the digit count is enforced by ``decide_glyphs`` over all glyphs together
+    """What a plausible reading of a mark/total looks like: a number with at most one decimal and
+    no leading zero, within its maximum (a total within the sum of the maxima) when that is known
+    (a template need not give maxima: ``0.57`` or ``01`` is no mark either way). None for other
+    fields, or when the field has an expected digit count (that is enforced over all its glyphs
+    together, not per cut)."""
+    if expected_digits(spec) or not spec.is_numeric_mark:  # the digit count: ``decide_glyphs``, over all glyphs
         return None
     top = spec.max
     if spec.kind == FieldKind.TOTAL:
         maxima = [f.max for f in template.mark_fields]
         top = sum(maxima) if maxima and all(m is not None for m in maxima) else None
     if top is None:
-        return None
+        top = math.inf
 
     def valid(text: str) -> bool:
         value = parse_number(text)
