@@ -37,6 +37,14 @@ def test_the_length_most_sheets_read_is_learned_and_misreads_do_not_outvote_it()
     assert learned_lengths(OPEN, readings) == {"roll_no": 10, "subject_code": 5}
 
 
+def test_on_hard_photos_the_right_length_needs_only_a_clear_lead():
+    ten, nine = "2023000101", "202300012"
+    spread = [sheet(ten)] * 6 + [sheet(nine)] * 3 + [sheet("2023"), sheet("2023000"), sheet("20230001011")]
+    assert learned_lengths(OPEN, spread)["roll_no"] == 10  # 6 of 12, twice the runner-up
+    close = [sheet(ten)] * 5 + [sheet(nine)] * 4 + [sheet("2023"), sheet("2023000"), sheet("20230001011")]
+    assert "roll_no" not in learned_lengths(OPEN, close)  # 5 against 4: not clear enough
+
+
 def test_no_length_is_forced_on_a_class_whose_numbers_are_of_two_lengths_or_too_few_sheets():
     even = [sheet("20230001"), sheet("2023000102"), sheet("20230003"), sheet("2023000104")] * 2
     assert "roll_no" not in learned_lengths(OPEN, even)
