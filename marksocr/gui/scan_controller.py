@@ -47,6 +47,8 @@ def summary_text(summary: Any) -> str:
     text = lines[0] + (f"; {failures} could not be read" if failures else "")
     if summary.retake:
         text += f"; {len(summary.retake)} too blurred, retake: {', '.join(summary.retake)}"
+    if summary.lengths:
+        text += f"; read with {summary.lengths}"
     return f"Cancelled (open the same photos again to finish): {text}" if summary.cancelled else text
 
 

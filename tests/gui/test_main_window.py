@@ -321,3 +321,13 @@ def test_a_blurred_photo_is_named_for_a_retake_when_the_scan_ends(qtbot, window,
     assert window.scanner.last_summary.retake == ("shaken.png",)
     assert "too blurred, retake: shaken.png" in window.statusBar().currentMessage()
     assert any(r.startswith("photo too blurred") for r in window.review.sheet.reasons)
+
+
+def test_the_status_line_says_which_lengths_a_scan_gave_free_written_ids():
+    from marksocr.gui.scan_controller import summary_text
+    from marksocr.pipeline.batch import ScanSummary
+
+    summary = ScanSummary(files=6, pages=6, saved=6, counts={"needs_review": 6},
+                          lengths="roll_no 10 digits (as on most sheets read with this template)")
+    assert summary_text(summary).endswith("; read with roll_no 10 digits (as on most sheets read with this template)")
+    assert "read with" not in summary_text(ScanSummary(files=1, pages=1, saved=1))
