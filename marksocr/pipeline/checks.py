@@ -44,8 +44,10 @@ def _label(spec: FieldSpec) -> str:
 
 
 def expected_digits(spec: FieldSpec) -> Optional[int]:
-    """Digits a field must hold: its ``cells``, else an optional ``digits`` key of the template."""
-    if spec.cells:
+    """Digits a field must hold: its ``cells``, else an optional ``digits`` key of the template.
+    None for marks and totals: a mark written in a comb of two cells may be a single ``7``, so
+    its cells are the most digits it holds, not a count it must have."""
+    if spec.cells and not spec.is_numeric_mark:
         return int(spec.cells)
     try:
         n = int(spec.extra.get("digits", 0) or 0)

@@ -245,7 +245,9 @@ def _field_readings(w: _Field, probs: np.ndarray, template: Template) -> list[tu
     (with log scores relative to the reading) for :func:`segmentation_for_sum`."""
     want = expected_digits(w.spec)
     count = (want, want) if want else None
-    if count is None and w.spec.is_numeric_mark and w.spec.max is not None:
+    if count is None and w.spec.is_numeric_mark and w.spec.cells:  # a comb: at most one digit a cell
+        count = (1, int(w.spec.cells))
+    elif count is None and w.spec.is_numeric_mark and w.spec.max is not None:
         has_point = any(g.kind == "point" for g in w.seg.glyphs)
         count = (1, len(str(int(w.spec.max))) + (1 if has_point else 0))
     valid = _validator(w.spec, template)

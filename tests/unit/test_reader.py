@@ -294,3 +294,15 @@ def test_a_photo_shaken_one_way_goes_to_review_saying_so(tmp_path, degrees):
     assert steady.status == SheetStatus.AUTO, (steady.blur, steady.reasons)
     assert shaken.status == SheetStatus.NEEDS_REVIEW, shaken.blur
     assert any(r.startswith("photo too blurred") and "retake" in r for r in shaken.reasons), shaken.reasons
+
+
+def test_a_mark_in_a_comb_of_two_cells_may_be_a_single_digit(classifier, monkeypatch):
+    """A marks table with a tens and a units cell per question: ``7`` is a whole mark there, not
+    a mark one digit short (the comb's cells are the most digits it holds)."""
+    from dataclasses import replace
+
+    monkeypatch.setattr(sf, "FIELDS", tuple(replace(f, cells=2) if f.name in ("Q2", "Q3") else f for f in sf.FIELDS))
+    values = {**VALUES, "Q2": "7", "Q3": "12", "total": "26"}
+    r = read_sheet(sf.filled_page(values), sf.template(), classifier, source="s.png")
+    assert {n: r.get_field(n).text for n in ("Q1", "Q2", "Q3", "total")} == {"Q1": "7", "Q2": "7", "Q3": "12", "total": "26"}
+    assert not [m for m in r.reasons if "digits, expected" in m], r.reasons
