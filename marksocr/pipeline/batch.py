@@ -276,7 +276,9 @@ class LengthReader:
         return len(learned) == len(self._lengths.open_fields(self.template))
 
     def finish(self) -> list[tuple[SheetReading, Any]]:
-        """Decide on what is held (at the end of the scan, or when it is cancelled) and hand it out."""
+        """Decide on what is held (at the end of a scan shorter than the learning) and hand it out.
+        (A cancelled scan does not call it: sheets held then were never stored, so its rerun reads
+        them, rather than storing readings made without the lengths.)"""
         held, self._held = self._held, []
         if not self.learning or not held:
             return [(r, tag) for _, r, tag in held]
@@ -393,8 +395,9 @@ def scan_paths(
                 store(reading, done, shown)
         if cancelled:
             break
-    for reading, (done, shown) in reader.finish():  # a short or cancelled scan: what is held is stored too
-        store(reading, done, shown)
+    if not cancelled:  # a short scan: what is held is stored too (cancelled: a rerun reads it)
+        for reading, (done, shown) in reader.finish():
+            store(reading, done, shown)
     summary = ScanSummary(
         files=len(files), pages=pages, saved=saved, counts=counts, skipped=skipped,
         failures=tuple(failures), sheet_ids=tuple(sheet_ids), cancelled=cancelled,

@@ -77,3 +77,29 @@ def test_scan_learns_the_roll_number_length_the_template_does_not_give(open_layo
     assert "roll_no 10 digits" in scan(root, "later", db)
     rows = exported(db, tmp_path / "marks.csv")
     assert {name: rows[name]["roll_no"] for name in later} == {name: v["roll_no"] for name, v in later.items()}
+
+
+def test_a_scan_cancelled_while_it_learns_stores_nothing_held_and_its_rerun_reads_them(open_layout, tmp_path, classifier):
+    import threading
+
+    from marksocr.pipeline.batch import ScanOptions, scan_paths
+    from marksocr.storage import Database
+    from marksocr.template import load_template
+
+    root, truth, _later = open_layout
+    template = load_template(root / "template.json")
+    cancel, held = threading.Event(), []
+
+    def progress(event):
+        if event.status == "held":
+            held.append(event.label)
+        if len(held) == 2:
+            cancel.set()
+
+    with Database.open(str(tmp_path / "marks.db")) as db:
+        first = scan_paths([root / "sheets"], template, db, classifier, ScanOptions(threshold=0.9975),
+                           progress=progress, cancel=cancel)
+        assert first.cancelled and held == ["sheet_0000.png", "sheet_0001.jpg"]
+        assert db.list_sheets() == [] and first.saved == 0  # read without the length: not kept
+        rest = scan_paths([root / "sheets"], template, db, classifier, ScanOptions(threshold=0.9975))
+        assert rest.ok and rest.saved == len(truth) and "roll_no 10 digits" in rest.lengths
