@@ -264,7 +264,7 @@ class LengthReader:
                 self._remember(reading)
                 self._give_learned()
             return [(reading, tag)]
-        self._held.append((page, reading, tag))
+        self._held.append((_light(page), reading, tag))
         held = len(self._held)
         if held >= self._lengths.LEARN_MAX or (held >= self._lengths.LEARN_FROM and self._clear()):
             return self.finish()
@@ -288,8 +288,29 @@ class LengthReader:
         learned = self._give_learned()
         if learned:
             log.info("lengths from %d sheets of this scan: %s", len(held), self.found)
-        return [(_read(page, self.template, self.classifier, self.read_options)
-                 if learned and SheetStatus(r.status) != SheetStatus.FAILED else r, tag) for page, r, tag in held]
+        return [(self._again(page, r) if learned else r, tag) for page, r, tag in held]
+
+    def _again(self, page: Any, reading: SheetReading) -> SheetReading:
+        """``page`` read again with the lengths found (its image loaded again from its file when
+        it was let go); the first reading when that cannot be done (failed, or the file changed)."""
+        if SheetStatus(reading.status) == SheetStatus.FAILED:
+            return reading
+        if page.image is None:
+            from marksocr.imaging.io import iter_pages
+
+            page = next((p for p in iter_pages(page.source) if p.sha256 == page.sha256 and p.image is not None), None)
+            if page is None:
+                log.warning("%s changed while it was read: kept as first read", reading.source)
+                return reading
+        return _read(page, self.template, self.classifier, self.read_options)
+
+
+def _light(page: Any) -> Any:
+    """A held page without its image when the image can be loaded again from its own file (a
+    single image, not a page of a PDF): a dozen 12-48 MP photos need not stay in memory."""
+    from dataclasses import replace
+
+    return replace(page, image=None) if page.page is None and page.sha256 and Path(page.source).is_file() else page
 
 
 def _read_options(options: ScanOptions) -> Any:
