@@ -160,7 +160,8 @@ def _belong_together(a: _Group, b: _Group, digit_h: float, flags: bool) -> bool:
     stacked = v_ov <= 0.25 * min(a.h, b.h) and ov >= -0.05 * digit_h
     # a 5's flag may stick out well to the right of its body
     widest = STACKED_WIDTH if flag or (stacked and ov >= 0.5 * small) else 1.6 if frag else 1.3
-    if m.w > widest * max(m.h, 0.8 * digit_h):
+    long_flag = flag and _flag_within_body(a, b)  # a hasty 5: its flag as long as its body, past the cap
+    if m.w > widest * max(m.h, 0.8 * digit_h) and not long_flag:
         return False
     # two short pieces (a broken 5 or 8) that together make one digit-sized box
     halves = (max(a.h, b.h) < 0.75 * digit_h and m.h <= 1.25 * digit_h and m.w <= 1.05 * m.h
@@ -179,6 +180,15 @@ def _is_flag(a: _Group, b: _Group, digit_h: float) -> bool:
     return (right.h < 0.35 * max(digit_h, left.h) and right.w >= 1.2 * right.h and right.area < 0.8 * left.area
             and left.h >= 0.6 * digit_h and right.y + right.h / 2 < left.y + 0.35 * left.h
             and gap < max(0.6 * digit_h, 0.35 * left.h))
+
+
+def _flag_within_body(a: _Group, b: _Group) -> bool:
+    """Whether a flag (the right-hand piece, :func:`_is_flag`) is no longer than the body of the 5
+    it sits on, and no further from it than a tenth of that: together still one 5 (``12.5`` whose
+    5 has a long flag was read ``12.57``, the flag as a 7), where two digits side by side would
+    leave a digit-wide body and more."""
+    left, right = (a, b) if a.x <= b.x else (b, a)
+    return right.w <= left.w and right.x - (left.x + left.w) <= 0.1 * left.w
 
 
 def _mser_split(g: _Group, gray: GrayImage, n: int) -> Optional[list[_Group]]:

@@ -193,6 +193,19 @@ def test_detached_flag_of_a_five_stays_with_its_digit(flag):
     assert len(digit_boxes(seg)) == 2
 
 
+def test_a_hasty_five_whose_flag_is_as_long_as_its_body_is_one_digit():
+    """A wide, low 5 with its flag lifted off just right of the body and nearly as long: together
+    wider than the usual cap, but a dash level with a digit's top is no digit (unseen ``bluebook``
+    scans: ``12.5`` read ``12.57``, the flag as a 7)."""
+    img = field_image()
+    body = [(0.45, 0.0), (0.45, 0.45), (0.8, 0.5), (0.95, 0.75), (0.7, 1.0), (0.3, 1.0), (0.05, 0.85)]
+    pts = np.int32([[M + 120 + px * 50, M + 40 + py * 40] for px, py in body])
+    cv2.polylines(img, [pts], False, 0, 4, cv2.LINE_AA)
+    cv2.line(img, (M + 171, M + 41), (M + 214, M + 40), 0, 3, cv2.LINE_AA)  # the flag, lifted off
+    _, seg = segment(img)
+    assert len(digit_boxes(seg)) == 1 and digit_boxes(seg)[0].box[2] >= 90
+
+
 def test_a_flag_thick_against_the_broken_pieces_of_its_five_stays_with_it():
     """A 5 written in two strokes (its stem apart from its bowl) and a heavy flag level with its top:
     the median piece is short, so the flag is measured against its whole 5, which it sits on, not
