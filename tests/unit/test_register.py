@@ -77,12 +77,6 @@ def test_a_sheet_small_in_the_frame_registers_by_features(scale, reference):
     assert alignment_error(res.page, page) <= 4.5
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "unstable across OpenCV builds and machines: on session 20's machine (opencv-python-headless "
-    "5.1.0 and 4.13/4.14, numpy 2.3-2.4) the refinement's inliers do not grow pass after pass as they "
-    "did before, and three passes leave the page bottom 3-7 px off (1 of 3 cases on 5.1, 3 of 3 on "
-    "4.13); five passes would mend it on 5.1. Registration of whole photos (the tests above) passes. "
-    "See the session-20 closing note."))
 @pytest.mark.parametrize("blur, stretch", [(1.5, 0.08), (2.0, 0.04), (2.5, 0.06)])
 def test_refinement_repeats_until_the_whole_page_is_aligned(blur, stretch, reference):
     """A coarse alignment right at the top of the page and stretched below it (a tilted photo
