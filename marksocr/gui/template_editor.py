@@ -55,6 +55,12 @@ def _write_printable(out_dir: str, spec: Any) -> str:
     return str(write_sheet(Path(out_dir), spec))
 
 
+def _free_id(props: FieldProps) -> bool:
+    """A free-written roll number or subject code: the one kind of field a digit count is for
+    (a comb has its cells; a mark's length follows from its maximum)."""
+    return not props.cells and props.kind in ("roll_no", "subject_code")
+
+
 class FieldForm(QWidget):
     """Name, kind, comb cells and maximum of the selected field."""
 
@@ -116,8 +122,7 @@ class FieldForm(QWidget):
         self.box = box
 
     def _enable_digits(self, props: FieldProps) -> None:
-        """A digit count means something for a free-written id only (a comb has its cells)."""
-        self.digits.setEnabled(not props.cells and props.kind in ("roll_no", "subject_code"))
+        self.digits.setEnabled(_free_id(props))
 
     def _store(self, *_args: object) -> None:
         if self.box is None:
@@ -309,7 +314,7 @@ class TemplateEditor(QMainWindow):
         self.field_list.clear()
         for b in boxes:
             extra = f", {b.props.cells} cells" if b.props.cells else ""
-            extra += f", {b.props.digits} digits" if self._has_digits(b.props) else ""
+            extra += f", {b.props.digits} digits" if (_free_id(b.props) and b.props.digits) else ""
             extra += f", max {b.props.max:g}" if b.props.max else ""
             self.field_list.addItem(f"{b.props.name} ({b.props.kind}{extra})")
         if current in boxes:
@@ -361,7 +366,7 @@ class TemplateEditor(QMainWindow):
                                      "box": [round(min(max(v, 0.0), 1.0), 6) for v in box]}
             if b.props.cells:
                 field["cells"] = b.props.cells
-            if self._has_digits(b.props):
+            if (_free_id(b.props) and b.props.digits):
                 field["digits"] = b.props.digits
             if b.props.max:
                 field["max"] = b.props.max
@@ -372,10 +377,6 @@ class TemplateEditor(QMainWindow):
         data.update(self._extra)  # markers of a printed sheet, unknown keys: kept
         data["fields"] = fields
         return data
-
-    @staticmethod
-    def _has_digits(props: FieldProps) -> bool:
-        return bool(props.digits) and not props.cells and props.kind in ("roll_no", "subject_code")
 
     def choose_save_path(self) -> None:
         start = str(self.template_path or (self.image_path.with_suffix(".json") if self.image_path else Path.home()))

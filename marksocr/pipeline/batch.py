@@ -359,9 +359,13 @@ def scan_paths(
     pages = saved = skipped = 0
     cancelled = False
 
+    reported = 0  # files done as last reported: held sheets stored later do not move the bar back
+
     def report(done: int, label: str, status: str, message: str = "", sheet_id: Optional[int] = None) -> None:
+        nonlocal reported
+        reported = max(reported, done)
         if progress is not None:
-            progress(ScanProgress(done, len(files), label, status, message, sheet_id))
+            progress(ScanProgress(reported, len(files), label, status, message, sheet_id))
 
     def already(sha: str) -> bool:
         status = database.sheet_status(sha, template_id)

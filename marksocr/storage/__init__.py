@@ -6,6 +6,7 @@ Imports neither Qt nor TensorFlow nor OpenCV. Public API (used by the CLI and th
     db = Database.open(url=None)                 # --db / $MARKSOCR_DB / settings / default SQLite
     t = db.register_template(template)           # -> TemplateRecord (upsert by JSON checksum)
     db.has_sheet(sha256, t.id) / db.sheet_status(sha256, t.id)
+    db.field_values(t.id, names) -> {name: [current values]}   # e.g. lengths a template does not give
     db.save_reading(reading, t.id, field_pngs={name: png}, page_png=png, user=None) -> SaveResult
     db.list_sheets(status=None, subject=None, template_id=None, limit=None) -> [SheetRecord]
     db.count_sheets() -> {SheetStatus: n}

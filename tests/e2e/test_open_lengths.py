@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -65,6 +66,8 @@ def test_scan_learns_the_roll_number_length_the_template_does_not_give(open_layo
     learned = next(line for line in out.splitlines() if line.startswith("lengths the template does not give:"))
     assert "roll_no 10 digits" in learned and learned.endswith("(as on most sheets read with this template)")
     assert "1/6 sheet_0000.png: held" in out  # progress goes on while it learns
+    done = [int(m) for m in re.findall(r"\] (\d+)/6 ", out)]
+    assert done == sorted(done) and done[-1] == 6  # nor goes back when the held sheets are stored
     rows = exported(db, tmp_path / "marks.csv")
     assert sorted(rows) == sorted(truth)  # every sheet stored once, held ones included
     assert all(len(r["roll_no"]) == 10 for r in rows.values())
