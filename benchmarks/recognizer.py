@@ -116,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     from marksocr.recognition import DigitClassifier
     from marksocr.recognition.baselines import machine
     from marksocr.recognition.mnist import load_mnist
+    from marksocr.versions import versions_line
 
     print(f"machine: {machine()}")
+    print(f"libraries: {versions_line()}")
     clf, load_secs = _timed(DigitClassifier.load, args.model)
     print(f"model: {clf.path} ({clf.version}), loaded in {load_secs:.2f} s in this process")
     test = load_mnist("test", args.data)

@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from marksocr.domain import FieldKind, SheetStatus  # noqa: E402
 from marksocr.pipeline.checks import check_sheet  # noqa: E402
 from marksocr.pipeline.decoding import sum_posterior  # noqa: E402
+from marksocr.versions import versions_line  # noqa: E402
 
 log = logging.getLogger("benchmarks.sheets")
 
@@ -318,13 +319,14 @@ def main(argv=None) -> int:
 
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     if args.rerender is not None:
-        by_set, versions = {}, set()
+        by_set, versions, libraries = {}, set(), set()
         for path in args.rerender or [args.results]:
             saved = json.loads(path.read_text())
             versions.add(saved["model"])
+            libraries.add(saved.get("libraries", "libraries not recorded"))
             args.seed, args.n = saved.get("seed", args.seed), saved.get("n", args.n)
             by_set.update({k: [SheetResult(**r) for r in v] for k, v in saved["sets"].items()})
-        version = ", ".join(sorted(versions))
+        version, libraries_line = ", ".join(sorted(versions)), "; ".join(sorted(libraries))
         for rs in by_set.values():  # the verdict at this threshold, from the recorded confidences
             for r in rs:
                 if r.status != "failed":
@@ -332,6 +334,7 @@ def main(argv=None) -> int:
     else:
         clf = None if args.generate_only else DigitClassifier.load(args.model)
         version = None if clf is None else clf.version
+        libraries_line = versions_line()
         by_set = {}
         extra = extra_layouts(args.template)
         available = {**layouts(), **extra}
@@ -354,6 +357,7 @@ def main(argv=None) -> int:
             return 0
         if args.results:
             args.results.write_text(json.dumps({"model": version, "seed": args.seed, "n": args.n,
+                                                "libraries": libraries_line,
                                                 "templates": {k: str(v) for k, v in extra.items()},
                                                 "sets": {k: [r.__dict__ for r in v] for k, v in by_set.items()}}))
     rows = [summarize(k, v) for k, v in by_set.items()]
@@ -361,7 +365,8 @@ def main(argv=None) -> int:
     rows.append(summarize("all", everything))
     roster_note = ("" if args.roster is None else
                    f", roster: each roll number and its {args.roster} neighbours either side (the sweeps ignore it)")
-    out = (f"model `{version}`, threshold {threshold}, {args.n} sheets per set, seed {args.seed}, 2400x3200{roster_note}\n\n"
+    out = (f"model `{version}`, threshold {threshold}, {args.n} sheets per set, seed {args.seed}, 2400x3200{roster_note}\n"
+           f"read with {libraries_line}\n\n"
            f"{table(rows)}\n\nThreshold sweep (all sets; mark/total digits need threshold - {SUM_CHECK_RELIEF}, "
            f"or {SUM_VERIFIED_FLOOR} when the marks and total add up with a posterior >= threshold):\n\n"
            f"{sweep(everything, SUM_CHECK_RELIEF, SUM_VERIFIED_FLOOR)}\n\n"

@@ -10,6 +10,9 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from marksocr import __version__
 from marksocr.gui.state import AppState
+from marksocr.versions import versions_line
+
+_CORE = ("OpenCV", "numpy", "TensorFlow", "SQLAlchemy")  # what a reading depends on, for bug reports
 
 
 def about_html(state: AppState) -> str:
@@ -31,7 +34,8 @@ def about_html(state: AppState) -> str:
     return (f"<h3>marksocr {__version__}</h3>"
             "<p>Reads handwritten marks from photos of answer-sheet covers into a database.</p>"
             f"<p>{model}</p>"
-            f"<p><small>Python {platform.python_version()}, PySide6 {pyside_version}</small></p>")
+            f"<p><small>Python {platform.python_version()}, PySide6 {pyside_version}, {html.escape(versions_line(_CORE))}"
+            "</small></p>")
 
 
 def show_about(parent: QWidget | None, state: AppState) -> QMessageBox:

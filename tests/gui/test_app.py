@@ -64,6 +64,8 @@ def test_about_box_names_the_model_and_its_accuracy(qtbot, classifier):
     acc = classifier.card["metrics"]["test_accuracy"]
     assert classifier.version in box.text()
     assert f"{acc * 100:.2f} %" in box.text()
+    import cv2  # the OpenCV build a reading depends on, for bug reports
+    assert f"OpenCV {cv2.__version__}" in box.text()
 
 
 _MAIN_PROBE = r"""
