@@ -852,14 +852,20 @@ the crop's height squared: a ``0`` encloses ~0.2, the loop of a ``6`` ~0.05, pen
 
 def loop_count(crop: GrayImage) -> int:
     """Closed loops in a glyph crop's ink (holes of at least :data:`LOOP_AREA` of its height squared)."""
+    return len(loop_areas(crop))
+
+
+def loop_areas(crop: GrayImage) -> list[float]:
+    """The areas (px) of the closed loops :func:`loop_count` counts, smallest first."""
     if crop.size == 0:
-        return 0
+        return []
     mask = _ink(crop).astype(np.uint8)
     contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
-        return 0
+        return []
     least = LOOP_AREA * crop.shape[0] ** 2
-    return sum(1 for c, h in zip(contours, hierarchy[0]) if h[3] >= 0 and cv2.contourArea(c) >= least)
+    areas = (cv2.contourArea(c) for c, h in zip(contours, hierarchy[0]) if h[3] >= 0)
+    return sorted(float(a) for a in areas if a >= least)
 
 
 def _linearity(xs: np.ndarray, ys: np.ndarray) -> float:
