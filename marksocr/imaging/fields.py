@@ -271,7 +271,7 @@ def pale_strokes(norm: GrayImage, ink: np.ndarray, printed: np.ndarray, inner: P
     if not keep.any():  # the usual case: the checks below take time
         return np.zeros_like(ink)
     keep &= stats[:, cv2.CC_STAT_HEIGHT] >= _pale_min_height(writing, inner)
-    keep &= ~_edge_slivers(stats, inner, cells)  # a piece of a pale border, too short to be found as a line
+    keep &= ~_pale_border_pieces(labels, stats, inner, cells, printed)
     keep &= ~_along_edges(labels, n, inner)  # a corner of a pale border (an L), read as .5 beside a total
     keep[0] = False
     return keep[labels].astype(ink.dtype)
@@ -356,6 +356,29 @@ def _edge_slivers(stats: np.ndarray, inner: PixelBox, cells: Optional[list[tuple
     upright = (cw <= 0.1 * h) & (ch >= 2 * cw) & near_v
     flat = (ch <= 0.1 * h) & (cw >= 2 * ch) & (np.minimum(np.abs(mid_y - y), np.abs(mid_y - (y + h))) <= tol)
     return upright | flat
+
+
+def _pale_border_pieces(labels: np.ndarray, stats: np.ndarray, inner: PixelBox,
+                        cells: Optional[list[tuple[int, int]]], printed: np.ndarray) -> np.ndarray:
+    """Per pale component: a piece of a pale border, too short to be found as a line? A sliver
+    along a box edge or comb line (:func:`_edge_slivers`), unless that edge's printed line was
+    found beside it and the stroke keeps clear of it: a pale ``1`` written a few pixels inside a
+    tall table cell's found border is writing (a mark ``14.5`` was read ``4.5``)."""
+    sliver = _edge_slivers(stats, inner, cells)
+    if not sliver.any() or not printed.any():
+        return sliver
+    against = _against_print(labels, printed, inner[3])
+    tol = int(round(EDGE_BAND * inner[3]))
+    for i in np.flatnonzero(sliver & ~against):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if h >= w:  # upright: a found vertical line in the band beside it, along its height
+            band = printed[y:y + h, max(0, x - tol):x + w + tol]
+            found = band.sum(axis=0).max(initial=0) >= 0.5 * h
+        else:
+            band = printed[max(0, y - tol):y + h + tol, x:x + w]
+            found = band.sum(axis=1).max(initial=0) >= 0.5 * w
+        sliver[i] = not found
+    return sliver
 
 
 def _against_print(labels: np.ndarray, printed: np.ndarray, box_h: int) -> np.ndarray:

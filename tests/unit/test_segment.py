@@ -368,6 +368,22 @@ def test_a_pale_thin_digit_beside_a_dark_one_in_a_tall_cell_is_kept():
     assert len(boxes) == 2 and boxes[0] < M + 180 < boxes[1]  # the 4 is found left of the 5
 
 
+def test_a_pale_one_written_close_to_the_found_border_is_kept():
+    """A pale thin ``1`` a few pixels inside the box's left border, which is printed dark and found
+    as a line: it lies in the band where pieces of a pale border are looked for, but clear of
+    the border found there, so it is writing (a mark ``14.5`` in a tall table cell was read
+    ``4.5``). The pale border piece of the next test is dropped all the same."""
+    img = field_image(shade=False)
+    x = M + 8  # the border's inner side is at M + 1
+    img[M + 30:M + 72, x - 1:x + 2] = 175  # pale: no pixel as dark as strong ink
+    sf.draw_digit(img, "4", M + 40, M + 30, 26, 42, thickness=4)
+    sf.draw_digit(img, "5", M + 80, M + 30, 26, 42, thickness=4)
+    fi, seg = segment(img)
+    assert 150 < int(fi.normalized[M + 30:M + 72, x - 1:x + 2].min()) < 195
+    boxes = sorted(g.box[0] for g in digit_boxes(seg))
+    assert len(boxes) == 3 and boxes[0] <= x + 1  # the 1, then the 4 and the 5
+
+
 def test_a_pale_smudge_beside_short_dark_writing_is_not_a_digit():
     """The lowered height for pale strokes still leaves a small pale mark out."""
     img = field_image(shade=False)
